@@ -1,0 +1,188 @@
+"""The `eventclf` command: each subcommand parses its arguments, calls one function, prints the result.
+
+User mistakes end with one line per problem on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import logging
+import os
+import sys
+
+from .errors import UserError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _add_config_args(parser: argparse.ArgumentParser, required: bool) -> None:
+    parser.add_argument("config", nargs=None if required else "?", help="YAML run recipe, e.g. configs/default.yaml" + ("" if required else " (default: built-in defaults)"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override one config value; repeatable")
+
+
+def _config(args):
+    from .config import load_config
+
+    return load_config(args.config, args.overrides)
+
+
+def cmd_data_validate(args) -> int:
+    from .corpus import validate_corpus
+
+    records, problems = validate_corpus(args.paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problems in {len(records) + len(problems)} records; fix them before training", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"ok: {len(records)} sentences in {len({r['article_id'] for r in records})} articles")
+    return 0
+
+
+def _print_stats(stats: dict) -> None:
+    from .corpus import LABELS
+
+    columns = ["sentences", "articles", "none", *LABELS]
+    print(f"{'split':<11}" + "".join(f"{c:>12}" for c in columns))
+    for name, row in stats.items():
+        print(f"{name:<11}" + "".join(f"{row[c]:>12}" for c in columns))
+
+
+def cmd_data_build(args) -> int:
+    from .dataset import build_dataset, dataset_stats
+
+    dataset = build_dataset(_config(args).data)
+    dataset.save_to_disk(args.output)
+    _print_stats(dataset_stats(dataset))
+    print(f"saved to {args.output} (load with datasets.load_from_disk)")
+    return 0
+
+
+def cmd_data_stats(args) -> int:
+    from .dataset import build_dataset, dataset_stats
+
+    _print_stats(dataset_stats(build_dataset(_config(args).data)))
+    return 0
+
+
+def cmd_config(args) -> int:
+    import yaml
+
+    from .config import describe_schema
+
+    print(describe_schema() if args.schema else yaml.safe_dump(_config(args).model_dump(), sort_keys=False), end="\n")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .training import train
+
+    folder = train(_config(args))
+    metrics = json.loads((folder / "metrics.json").read_text())["test"]
+    print(f"model written to {folder}")
+    print(f"test: micro-F1 {metrics['micro_f1']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  example-F1 {metrics['samples_f1']:.3f}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .evaluation import evaluate_model
+
+    result = evaluate_model(args.model, args.data)
+    m = result["metrics"]
+    print(result["report"])
+    print(f"{result['sentences']} sentences: micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  example-F1 {m['samples_f1']:.3f}")
+    if args.json:
+        print(json.dumps(m, indent=2))
+    return 0
+
+
+def cmd_label(args) -> int:
+    from .inference import label_files
+
+    summary = label_files(args.inputs, args.model, args.output, unit=args.unit, device=args.device, progress=not args.quiet)
+    rate = summary.sentences / max(summary.seconds, 1e-9)
+    print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {rate:.0f} sentences/s -> {args.output}", file=sys.stderr)
+    if summary.skipped:
+        print(f"skipped {len(summary.skipped)} malformed records (warnings above name each line)", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eventclf", description="Fine-tune and run a multi-label event classifier for conflict news.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = commands.add_parser("data", help="check and build the annotated corpus").add_subparsers(dest="data_command", required=True, metavar="STEP")
+    p = data.add_parser("validate", help="check corpus JSONL files; list every problem with file and line")
+    p.add_argument("paths", nargs="*", default=["data/corpus"], help="JSONL files or folders (default: data/corpus)")
+    p.set_defaults(func=cmd_data_validate)
+    p = data.add_parser("build", help="build the train/validation/test DatasetDict and save it")
+    _add_config_args(p, required=False)
+    p.add_argument("--output", default="data/dataset", help="folder for DatasetDict.save_to_disk (default: data/dataset)")
+    p.set_defaults(func=cmd_data_build)
+    p = data.add_parser("stats", help="print sizes and per-label counts per split")
+    _add_config_args(p, required=False)
+    p.set_defaults(func=cmd_data_stats)
+
+    p = commands.add_parser("config", help="print a resolved config, or the schema with every key's meaning")
+    _add_config_args(p, required=False)
+    p.add_argument("--schema", action="store_true", help="print every key with its default and description")
+    p.set_defaults(func=cmd_config)
+
+    p = commands.add_parser("train", help="fine-tune a model from a YAML recipe; writes models/<run.name>/")
+    _add_config_args(p, required=True)
+    p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("evaluate", help="score a model folder on labelled JSONL")
+    p.add_argument("--model", required=True, help="model folder written by `eventclf train`")
+    p.add_argument("--data", required=True, nargs="+", help="labelled JSONL files or folders (corpus format)")
+    p.add_argument("--json", action="store_true", help="also print every metric as JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = commands.add_parser("label", help="label articles (or single units) in JSONL/.txt dumps")
+    p.add_argument("inputs", nargs="+", help="JSONL with id and text (optional title), .txt files, folders; .gz allowed")
+    p.add_argument("--model", required=True, help="model folder written by `eventclf train`")
+    p.add_argument("--output", required=True, help="output JSONL, one line per input record")
+    p.add_argument("--unit", choices=["article", "sentence"], default="article", help="article: split into sentences and aggregate (default); sentence: each record's text is one unit")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_label)
+    return parser
+
+
+def _environment_error(err: OSError) -> str | None:
+    """Known environment failures become one readable line; anything else stays a bug."""
+    known = {errno.ENOSPC: "disk full", errno.EACCES: "permission denied", errno.EROFS: "read-only file system", errno.ENOENT: "no such file or folder"}
+    if err.errno in known:
+        return f"{err.filename or ''}: {known[err.errno]}; free space, fix permissions or choose another path"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Never reach the hub unless the user asks for it (HF_HUB_OFFLINE=0).
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted; no partial output was kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as err:
+        message = _environment_error(err)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Stage 2: corpus records -> a `datasets.DatasetDict` with train/validation/test grouped by article."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
+from sklearn.model_selection import GroupShuffleSplit
+
+from .config import DataConfig
+from .corpus import LABELS, read_corpus
+from .errors import UserError
+
+SPLITS = ("train", "validation", "test")
+FEATURES = Features(
+    {
+        "id": Value("string"),
+        "text": Value("string"),
+        "labels": Sequence(ClassLabel(names=list(LABELS))),
+        "article_id": Value("string"),
+    }
+)
+
+
+def _group_split(article_ids: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    return next(splitter.split(article_ids, groups=article_ids))
+
+
+def split_records(records: list[dict], data: DataConfig) -> dict[str, list[dict]]:
+    """Deterministic article-grouped split: no article_id is in two splits."""
+    article_ids = np.array([r["article_id"] for r in records])
+    if len(set(article_ids)) < 3:
+        raise UserError("the corpus has fewer than 3 articles; train, validation and test each need one")
+    rest, test = _group_split(article_ids, data.test_fraction, data.split_seed)
+    # The validation share is of the whole corpus, so rescale it to what remains after the test split.
+    train, validation = _group_split(article_ids[rest], data.validation_fraction / (1 - data.test_fraction), data.split_seed)
+    chosen = {"train": rest[train], "validation": rest[validation], "test": test}
+    return {name: [records[i] for i in sorted(indices)] for name, indices in chosen.items()}
+
+
+def to_dataset(records: list[dict]) -> Dataset:
+    """Records with typed columns; `labels` is a sequence of ClassLabel ids carrying the label names."""
+    columns = {
+        "id": [r["id"] for r in records],
+        "text": [r["text"] for r in records],
+        "labels": [[LABELS.index(label) for label in r["labels"]] for r in records],
+        "article_id": [r["article_id"] for r in records],
+    }
+    return Dataset.from_dict(columns, features=FEATURES)
+
+
+def build_dataset(data: DataConfig) -> DatasetDict:
+    """Read and validate the corpus, then split it into a DatasetDict."""
+    splits = split_records(read_corpus(data.corpus), data)
+    return DatasetDict({name: to_dataset(rows) for name, rows in splits.items()})
+
+
+def dataset_stats(dataset: DatasetDict) -> dict[str, dict[str, int]]:
+    """Per split: sentences, articles, sentences with no label, and positives per label."""
+    stats = {}
+    for name, split in dataset.items():
+        counts = Counter(LABELS[i] for ids in split["labels"] for i in ids)
+        stats[name] = {
+            "sentences": len(split),
+            "articles": len(set(split["article_id"])),
+            "none": sum(1 for ids in split["labels"] if not ids),
+            **{label: counts[label] for label in LABELS},
+        }
+    return stats
