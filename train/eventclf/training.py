@@ -100,10 +100,8 @@ def provenance(config: Config) -> dict[str, str]:
     }
 
 
-def train(config: Config) -> Path:
-    """Train, tune thresholds on validation, score validation and test, and write the model folder."""
-    set_seed(config.run.seed)
-    dataset = build_dataset(config.data)
+def load_model_and_tokenizer(config: Config):
+    """The starting checkpoint with a fresh five-label multi-label head."""
     tokenizer = load_pretrained(AutoTokenizer, config.model.name_or_path)
     model = load_pretrained(
         AutoModelForSequenceClassification,
@@ -113,19 +111,22 @@ def train(config: Config) -> Path:
         id2label=dict(enumerate(LABELS)),
         label2id={label: i for i, label in enumerate(LABELS)},
     )
+    return model, tokenizer
+
+
+def encode_dataset(dataset: datasets.DatasetDict, tokenizer, max_length: int) -> datasets.DatasetDict:
+    """Token ids plus the float multi-hot `labels` column that BCE reads."""
 
     def encode(batch):
-        encoded = tokenizer(batch["text"], truncation=True, max_length=config.model.max_length)
+        encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
         return {**encoded, "labels": _multi_hot(batch["labels"])}
 
-    features = dataset["train"].column_names
-    encoded = dataset.map(encode, batched=True, remove_columns=features, desc="tokenising")
-    encoded = encoded.cast_column("labels", datasets.Sequence(datasets.Value("float32")))
+    encoded = dataset.map(encode, batched=True, remove_columns=dataset["train"].column_names, desc="tokenising")
+    return encoded.cast_column("labels", datasets.Sequence(datasets.Value("float32")))
 
-    final = Path(config.run.output_dir) / config.run.name
-    partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+
+def build_trainer(config: Config, model, tokenizer, encoded: datasets.DatasetDict, checkpoint_dir: Path) -> Trainer:
+    """A Trainer that evaluates every epoch, stops early on validation macro-F1 and keeps the best model."""
 
     def trainer_metrics(prediction) -> dict[str, float]:
         preds = (_sigmoid(prediction.predictions) >= 0.5).astype(np.int64)
@@ -133,9 +134,9 @@ def train(config: Config) -> Path:
         return {name: metrics[name] for name in ("micro_f1", "macro_f1", "samples_f1")}
 
     train_labels = np.array(encoded["train"]["labels"])
-    trainer = Trainer(
+    return Trainer(
         model=model,
-        args=training_arguments(config, partial / "checkpoints"),
+        args=training_arguments(config, checkpoint_dir),
         train_dataset=encoded["train"],
         eval_dataset=encoded["validation"],
         processing_class=tokenizer,
@@ -144,6 +145,20 @@ def train(config: Config) -> Path:
         compute_loss_func=_balanced_loss(train_labels) if config.training.pos_weight == "balanced" else None,
         callbacks=[EarlyStoppingCallback(early_stopping_patience=config.training.early_stopping_patience)],
     )
+
+
+def train(config: Config) -> Path:
+    """Train, tune thresholds on validation, score validation and test, and write the model folder."""
+    set_seed(config.run.seed)
+    dataset = build_dataset(config.data)
+    model, tokenizer = load_model_and_tokenizer(config)
+    encoded = encode_dataset(dataset, tokenizer, config.model.max_length)
+
+    final = Path(config.run.output_dir) / config.run.name
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    trainer = build_trainer(config, model, tokenizer, encoded, partial / "checkpoints")
     trainer.train()
 
     split_scores = {name: _sigmoid(trainer.predict(encoded[name]).predictions) for name in ("validation", "test")}

@@ -14,7 +14,10 @@ import blingfire
 _LINE_BREAK = re.compile(r"\s*\n\s*(?![a-z])")
 # A sentence end glued to the next sentence's capitalised first word.
 _GLUED = re.compile(r"(?<=[a-z0-9)\]\"'”’][.!?])(?=[A-Z][a-z])|(?<=[a-z0-9][.!?][)\]\"'”’])(?=[A-Z][a-z])")
-_TITLE = re.compile(r"(?:^|\s)(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|Cpl|Adm|Gov|Sen|Rep|Prof|Rev|St|Brig|Cmdr|No)\.$")
+_TITLES = r"(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|Cpl|Adm|Gov|Sen|Rep|Prof|Rev|St|Brig|Cmdr|No)\."
+_TITLE = re.compile(rf"(?:^|\s){_TITLES}$")
+# blingfire never breaks before a title (`hurt. Gen. Diallo said`), so cut there ourselves.
+_BEFORE_TITLE = re.compile(rf"(?<=[a-z0-9)\]][.!?])\s+(?={_TITLES}\s+[A-Z])")
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:
@@ -22,7 +25,9 @@ def _pieces(text: str) -> list[tuple[int, int]]:
     cuts = sorted({0, len(text), *(m.start() for m in _LINE_BREAK.finditer(text)), *(m.end() for m in _LINE_BREAK.finditer(text))})
     spans = []
     for start, end in zip(cuts, cuts[1:]):
-        inner = [start] + [start + m.start() for m in _GLUED.finditer(text[start:end]) if not _TITLE.search(text[start : start + m.start()])] + [end]
+        piece = text[start:end]
+        glued = [m.start() for m in _GLUED.finditer(piece) if not _TITLE.search(piece[: m.start()])]
+        inner = [start] + sorted(start + cut for cut in glued + [m.end() for m in _BEFORE_TITLE.finditer(piece)]) + [end]
         spans.extend(zip(inner, inner[1:]))
     return spans
 
