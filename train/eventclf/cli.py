@@ -110,6 +110,17 @@ def cmd_label(args) -> int:
     return 0
 
 
+def cmd_show(args) -> int:
+    from .inference import render_result
+
+    for number, line in enumerate(open(args.file, encoding="utf-8"), start=1):
+        try:
+            print(render_result(json.loads(line)))
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise UserError(f"{args.file}:{number}: not a line written by `eventclf label`; pass its --output file") from None
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventclf", description="Fine-tune and run a multi-label event classifier for conflict news.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -149,14 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_label)
+
+    p = commands.add_parser("show", help="print a labelled JSONL file for reading: articles, labels, sentences")
+    p.add_argument("file", help="output of `eventclf label`")
+    p.set_defaults(func=cmd_show)
     return parser
 
 
 def _environment_error(err: OSError) -> str | None:
     """Known environment failures become one readable line; anything else stays a bug."""
-    known = {errno.ENOSPC: "disk full", errno.EACCES: "permission denied", errno.EROFS: "read-only file system", errno.ENOENT: "no such file or folder"}
+    known = {
+        errno.ENOSPC: ("disk full", "free some space and run again"),
+        errno.EACCES: ("permission denied", "fix the permissions or choose another path"),
+        errno.EROFS: ("read-only file system", "choose another path"),
+        errno.ENOENT: ("no such file or folder", "check the path"),
+    }
     if err.errno in known:
-        return f"{err.filename or ''}: {known[err.errno]}; free space, fix permissions or choose another path"
+        problem, fix = known[err.errno]
+        return f"{err.filename or ''}: {problem}; {fix}"
     return None
 
 
@@ -173,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         for problem in err.problems:
             print(problem, file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (`eventclf show out.jsonl | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted; no partial output was kept", file=sys.stderr)
         return EXIT_INTERRUPTED

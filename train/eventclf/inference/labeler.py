@@ -130,6 +130,18 @@ class Labeler:
                 yield from self.label_articles(chunk)
 
 
+def render_result(result: dict) -> str:
+    """A labelled record as text for people: the article's labels, then each sentence that has one."""
+    def tags(labels: list[str]) -> str:
+        return ", ".join(labels) if labels else "none"
+
+    lines = [f"== {result['id']}: {tags(result['labels'])}"]
+    for sentence in result.get("sentences", []):
+        marker = "*" if sentence["labels"] else " "
+        lines.append(f" {marker} [{tags(sentence['labels'])}] {' '.join(sentence['text'].split())}")
+    return "\n".join(lines)
+
+
 def label_files(inputs: list[str | Path], model_dir: str | Path, output: str | Path, unit: Unit = "article", device: str = "auto", progress: bool = True) -> LabelSummary:
     """Label JSONL/text inputs into one JSONL output, written atomically, skipping bad records."""
     labeler = Labeler.from_pretrained(model_dir, device=device)

@@ -1,0 +1,106 @@
+"""End to end through the installed `eventclf` command, as a user runs it."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from eventclf.corpus import LABELS
+
+from .conftest import REPO
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(["eventclf", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def assert_user_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def trained_model(tmp_path_factory, tiny_model_dir) -> Path:
+    """configs/default.yaml shrunk with --set: the tiny model, the tiny corpus, two steps."""
+    from .conftest import write_corpus
+
+    tmp = tmp_path_factory.mktemp("cli")
+    corpus = write_corpus(tmp / "corpus.jsonl")
+    result = run("train", "configs/default.yaml", "--set", f"data.corpus=[{corpus}]", "--set", f"model.name_or_path={tiny_model_dir}", "--set", "training.max_steps=2", "--set", f"run.output_dir={tmp}", "--set", "run.name=e2e")
+    assert result.returncode == 0, result.stderr
+    assert f"model written to {tmp / 'e2e'}" in result.stdout
+    return tmp / "e2e"
+
+
+def test_validate_reports_broken_corpus_with_file_and_line(tmp_path):
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text('{"id": "1", "text": "Fine.", "labels": [], "article_id": "a"}\n{"id": "2", "text": "Typo.", "labels": ["atack"], "article_id": "a"}\n')
+    assert_user_error(run("data", "validate", str(corpus)), f"{corpus}:2: unknown label \"atack\"")
+
+
+def test_shipped_corpus_is_valid():
+    result = run("data", "validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: ")
+
+
+def test_train_refuses_invalid_corpus_and_bad_config(tmp_path, tiny_model_dir):
+    corpus = tmp_path / "bad.jsonl"
+    corpus.write_text("{oops\n")
+    assert_user_error(run("train", "configs/default.yaml", "--set", f"data.corpus=[{corpus}]", "--set", f"run.output_dir={tmp_path}"), f"{corpus}:1: bad JSON")
+    assert not any(tmp_path.glob("default*"))
+    assert_user_error(run("train", "configs/default.yaml", "--set", "training.lr=1"), "unknown key training.lr", "learning_rate")
+
+
+def test_hub_name_offline_is_a_clear_error(tmp_path, corpus_file):
+    result = run("train", "configs/default.yaml", "--set", f"data.corpus=[{corpus_file}]", "--set", "model.name_or_path=someone/not-cached-model", "--set", f"run.output_dir={tmp_path}")
+    assert_user_error(result, "someone/not-cached-model", "HF_HUB_OFFLINE")
+
+
+def test_trained_folder_evaluates(trained_model, corpus_file):
+    result = run("evaluate", "--model", str(trained_model), "--data", str(corpus_file), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout[result.stdout.index("{") :])
+    assert {"micro_f1", "macro_f1", "samples_f1"} <= set(metrics)
+    assert all(f"{label}_f1" in metrics for label in LABELS)
+
+
+def test_label_articles_and_sentences_output_shapes(trained_model, tmp_path):
+    articles = tmp_path / "articles.jsonl"
+    assert run("label", "--model", str(trained_model), "data/samples", "--output", str(articles), "--quiet").returncode == 0
+    inputs = [json.loads(line) for line in (REPO / "data/samples/articles.jsonl").read_text().splitlines()]
+    results = [json.loads(line) for line in articles.read_text().splitlines()]
+    assert len(results) == len(inputs) + len(list((REPO / "data/samples/txt").glob("*.txt")))
+    for record, result in zip(inputs, results):
+        assert list(result) == ["id", "labels", "scores", "sentences"] and result["id"] == record["id"]
+        assert list(result["scores"]) == list(LABELS)
+        for sentence in result["sentences"]:
+            assert list(sentence) == ["text", "start", "end", "labels", "scores"]
+            assert record["text"][sentence["start"] : sentence["end"]] == sentence["text"]
+    units = tmp_path / "units.jsonl"
+    assert run("label", "--model", str(trained_model), "data/samples/articles.jsonl", "--unit", "sentence", "--output", str(units), "--quiet").returncode == 0
+    assert [list(json.loads(line)) for line in units.read_text().splitlines()] == [["id", "labels", "scores"]] * len(inputs)
+
+
+def test_label_skips_malformed_records_and_fails_when_nothing_is_readable(trained_model, tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text('{"id": "a", "text": "Rockets hit the town."}\n{broken\n{"id": "b", "text": ""}\n')
+    out = tmp_path / "out.jsonl"
+    result = run("label", "--model", str(trained_model), str(dump), "--output", str(out), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert f"{dump}:2: skipped: bad JSON" in result.stderr and f"{dump}:3: skipped" in result.stderr
+    assert "skipped 2 malformed records" in result.stderr
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a"]
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("{broken\n")
+    assert_user_error(run("label", "--model", str(trained_model), str(junk), "--output", str(tmp_path / "none.jsonl")), "no record could be read")
+    assert not (tmp_path / "none.jsonl").exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_label_with_a_folder_that_is_not_a_model(tmp_path):
+    assert_user_error(run("label", "--model", str(tmp_path), "data/samples", "--output", str(tmp_path / "o.jsonl")), "not a model folder")
