@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 from .errors import UserError
 
@@ -68,6 +69,39 @@ def cmd_data_stats(args) -> int:
     return 0
 
 
+def cmd_data_audit(args) -> int:
+    from .audit import audit_corpus
+    from .corpus import LABELS
+
+    report = audit_corpus(_config(args).data)
+    print(f"{report.sentences} sentences, {report.articles} articles, {report.none} with no label, {report.multi_label} with two or more")
+    for label in LABELS:
+        phrases = "; ".join(f"{g} {share:.0%}" for g, share in report.triggers[label][:3])
+        print(f"  {label:<12} {report.label_counts[label]:>6}   top triggers: {phrases}")
+    for name, counts in report.by_field.items():
+        print(f"  by {name}: {len(counts)} values; " + ", ".join(f"{k} {v}" for k, v in counts.most_common(6)))
+    for failure in report.failures:
+        print(failure, file=sys.stderr)
+    if report.failures:
+        print(f"audit failed: {len(report.failures)} problems", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print("audit passed")
+    return 0
+
+
+def cmd_data_card(args) -> int:
+    from .audit import audit_corpus, render_data_card
+
+    config = _config(args)
+    report = audit_corpus(config.data)
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(render_data_card(report, config.data.corpus), encoding="utf-8")
+    os.replace(partial, target)
+    print(f"wrote {target} ({'audit passes' if not report.failures else f'{len(report.failures)} audit problems: run eventclf data audit'})")
+    return 0
+
+
 def cmd_config(args) -> int:
     import yaml
 
@@ -84,6 +118,18 @@ def cmd_train(args) -> int:
     metrics = json.loads((folder / "metrics.json").read_text())["test"]
     print(f"model written to {folder}")
     print(f"test: micro-F1 {metrics['micro_f1']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  example-F1 {metrics['samples_f1']:.3f}")
+    return 0
+
+
+def cmd_baseline(args) -> int:
+    from .baselines import tfidf_baseline
+
+    result = tfidf_baseline(_config(args))
+    for split in ("validation", "test"):
+        m = result[split]
+        print(f"tfidf+logreg {split}: micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  example-F1 {m['samples_f1']:.3f}")
+    if args.json:
+        print(json.dumps(result, indent=2))
     return 0
 
 
@@ -137,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p, required=False)
     p.set_defaults(func=cmd_data_stats)
 
+    p = data.add_parser("audit", help="check duplicates, conflicting labels, split leakage, trigger dominance; print statistics")
+    _add_config_args(p, required=False)
+    p.set_defaults(func=cmd_data_audit)
+    p = data.add_parser("card", help="regenerate the data card from the corpus")
+    _add_config_args(p, required=False)
+    p.add_argument("--output", default="data/DATA_CARD.md", help="where to write it (default: data/DATA_CARD.md)")
+    p.set_defaults(func=cmd_data_card)
+
     p = commands.add_parser("config", help="print a resolved config, or the schema with every key's meaning")
     _add_config_args(p, required=False)
     p.add_argument("--schema", action="store_true", help="print every key with its default and description")
@@ -145,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="fine-tune a model from a YAML recipe; writes models/<run.name>/")
     _add_config_args(p, required=True)
     p.set_defaults(func=cmd_train)
+
+    p = commands.add_parser("baseline", help="TF-IDF + logistic regression on the config's splits, thresholds tuned on validation")
+    _add_config_args(p, required=True)
+    p.add_argument("--json", action="store_true", help="also print every metric as JSON")
+    p.set_defaults(func=cmd_baseline)
 
     p = commands.add_parser("evaluate", help="score a model folder on labelled JSONL")
     p.add_argument("--model", required=True, help="model folder written by `eventclf train`")
