@@ -104,3 +104,23 @@ def test_label_skips_malformed_records_and_fails_when_nothing_is_readable(traine
 
 def test_label_with_a_folder_that_is_not_a_model(tmp_path):
     assert_user_error(run("label", "--model", str(tmp_path), "data/samples", "--output", str(tmp_path / "o.jsonl")), "not a model folder")
+
+
+def test_audit_fails_on_duplicates_and_card_is_written(tmp_path, corpus_file):
+    lines = corpus_file.read_text().splitlines()
+    duplicated = tmp_path / "dup.jsonl"
+    duplicated.write_text("\n".join(lines + [lines[0].replace('"a1-00"', '"copy"')]) + "\n")
+    assert_user_error(run("data", "audit", "--set", f"data.corpus=[{duplicated}]"), "duplicate sentence: id copy repeats id a1-00")
+    clean = run("data", "audit", "--set", f"data.corpus=[{corpus_file}]")
+    assert clean.returncode == 0 and "audit passed" in clean.stdout
+    card = tmp_path / "CARD.md"
+    assert run("data", "card", "--set", f"data.corpus=[{corpus_file}]", "--output", str(card)).returncode == 0
+    assert "20 sentences in 6 articles" in card.read_text()
+
+
+def test_baseline_reports_both_splits(corpus_file):
+    result = run("baseline", "configs/default.yaml", "--set", f"data.corpus=[{corpus_file}]", "--set", "data.validation_fraction=0.3", "--set", "data.test_fraction=0.3", "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout[result.stdout.index("{") :])
+    assert set(metrics["thresholds"]) == set(LABELS)
+    assert 0.0 <= metrics["test"]["macro_f1"] <= 1.0 and "attack_f1" in metrics["validation"]
