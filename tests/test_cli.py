@@ -82,6 +82,8 @@ def test_label_articles_and_sentences_output_shapes(trained_model, tmp_path):
         for sentence in result["sentences"]:
             assert list(sentence) == ["text", "start", "end", "labels", "scores"]
             assert record["text"][sentence["start"] : sentence["end"]] == sentence["text"]
+    shown = run("show", str(articles))
+    assert shown.returncode == 0 and shown.stdout.startswith(f"== {inputs[0]['id']}: ")
     units = tmp_path / "units.jsonl"
     assert run("label", "--model", str(trained_model), "data/samples/articles.jsonl", "--unit", "sentence", "--output", str(units), "--quiet").returncode == 0
     assert [list(json.loads(line)) for line in units.read_text().splitlines()] == [["id", "labels", "scores"]] * len(inputs)
@@ -124,3 +126,15 @@ def test_baseline_reports_both_splits(corpus_file):
     metrics = json.loads(result.stdout[result.stdout.index("{") :])
     assert set(metrics["thresholds"]) == set(LABELS)
     assert 0.0 <= metrics["test"]["macro_f1"] <= 1.0 and "attack_f1" in metrics["validation"]
+
+
+def test_export_reports_agreement_with_torch(trained_model, corpus_file, tmp_path):
+    import shutil
+
+    model = shutil.copytree(trained_model, tmp_path / "model")
+    result = run("export", "--model", str(model), "--backend", "onnx", "--check", str(corpus_file))
+    assert result.returncode == 0, result.stderr
+    assert (model / "onnx" / "model.onnx").is_file()
+    # Scores of a two-step model sit on its thresholds, so compare scores rather than labels here.
+    assert "onnx vs torch on 20 sentences: label agreement" in result.stdout
+    assert "largest score difference 0.0000" in result.stdout

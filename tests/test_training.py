@@ -66,3 +66,17 @@ def test_thresholds_pick_the_f1_best_cut_per_label():
         assert f1_score(gold[:, i], scores[:, i] >= thresholds[label]) == pytest.approx(best)
     gold[:, 0] = 0
     assert tune_thresholds(scores, gold)[LABELS[0]] == 0.5
+
+
+def test_failed_build_leaves_nothing_and_keeps_the_previous_model(tmp_path):
+    from eventclf.training import building_folder
+
+    final = tmp_path / "run"
+    with building_folder(final) as partial:
+        (partial / "weights").write_text("v1")
+    with pytest.raises(RuntimeError):
+        with building_folder(final) as partial:
+            (partial / "weights").write_text("half")
+            raise RuntimeError("killed mid-way")
+    assert (final / "weights").read_text() == "v1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

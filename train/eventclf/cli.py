@@ -133,6 +133,20 @@ def cmd_baseline(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from .evaluation import backend_agreement
+    from .export import onnx_file
+    from .modeling import EventClassifier
+
+    EventClassifier.from_pretrained(args.model, device="cpu", backend=args.backend)
+    print(f"exported to {onnx_file(Path(args.model), quantized=args.backend == 'onnx-int8')}")
+    if args.check:
+        result = backend_agreement(args.model, args.check, args.backend)
+        print(f"{result['backend']} vs torch on {result['sentences']} sentences: label agreement {result['label_agreement']:.2%}, "
+              f"all five labels equal {result['sentence_agreement']:.2%}, largest score difference {result['max_score_difference']:.4f}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from .evaluation import evaluate_model
 
@@ -148,7 +162,7 @@ def cmd_evaluate(args) -> int:
 def cmd_label(args) -> int:
     from .inference import label_files
 
-    summary = label_files(args.inputs, args.model, args.output, unit=args.unit, device=args.device, progress=not args.quiet)
+    summary = label_files(args.inputs, args.model, args.output, unit=args.unit, device=args.device, backend=args.backend, progress=not args.quiet)
     rate = summary.sentences / max(summary.seconds, 1e-9)
     print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {rate:.0f} sentences/s -> {args.output}", file=sys.stderr)
     if summary.skipped:
@@ -167,62 +181,60 @@ def cmd_show(args) -> int:
     return 0
 
 
+def _command(group, name: str, func, help: str, config: str | None = None) -> argparse.ArgumentParser:
+    """One subcommand: its parser, the function it calls, and the config arguments if it takes a recipe."""
+    parser = group.add_parser(name, help=help, description=help)
+    if config is not None:
+        _add_config_args(parser, required=config == "required")
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _add_model_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="model folder written by `eventclf train`")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eventclf", description="Fine-tune and run a multi-label event classifier for conflict news.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    data = commands.add_parser("data", help="check and build the annotated corpus").add_subparsers(dest="data_command", required=True, metavar="STEP")
-    p = data.add_parser("validate", help="check corpus JSONL files; list every problem with file and line")
+    data = commands.add_parser("data", help="check, describe and build the annotated corpus").add_subparsers(dest="data_command", required=True, metavar="STEP")
+    p = _command(data, "validate", cmd_data_validate, "check corpus JSONL files; list every problem with file and line")
     p.add_argument("paths", nargs="*", default=["data/corpus"], help="JSONL files or folders (default: data/corpus)")
-    p.set_defaults(func=cmd_data_validate)
-    p = data.add_parser("build", help="build the train/validation/test DatasetDict and save it")
-    _add_config_args(p, required=False)
-    p.add_argument("--output", default="data/dataset", help="folder for DatasetDict.save_to_disk (default: data/dataset)")
-    p.set_defaults(func=cmd_data_build)
-    p = data.add_parser("stats", help="print sizes and per-label counts per split")
-    _add_config_args(p, required=False)
-    p.set_defaults(func=cmd_data_stats)
-
-    p = data.add_parser("audit", help="check duplicates, conflicting labels, split leakage, trigger dominance; print statistics")
-    _add_config_args(p, required=False)
-    p.set_defaults(func=cmd_data_audit)
-    p = data.add_parser("card", help="regenerate the data card from the corpus")
-    _add_config_args(p, required=False)
+    _command(data, "audit", cmd_data_audit, "check duplicates, conflicting labels, split leakage, trigger dominance; print statistics", config="optional")
+    p = _command(data, "card", cmd_data_card, "regenerate the data card from the corpus", config="optional")
     p.add_argument("--output", default="data/DATA_CARD.md", help="where to write it (default: data/DATA_CARD.md)")
-    p.set_defaults(func=cmd_data_card)
+    _command(data, "stats", cmd_data_stats, "print sizes and per-label counts per split", config="optional")
+    p = _command(data, "build", cmd_data_build, "build the train/validation/test DatasetDict and save it", config="optional")
+    p.add_argument("--output", default="data/dataset", help="folder for DatasetDict.save_to_disk (default: data/dataset)")
 
-    p = commands.add_parser("config", help="print a resolved config, or the schema with every key's meaning")
-    _add_config_args(p, required=False)
+    p = _command(commands, "config", cmd_config, "print a resolved config, or the schema with every key's meaning", config="optional")
     p.add_argument("--schema", action="store_true", help="print every key with its default and description")
-    p.set_defaults(func=cmd_config)
-
-    p = commands.add_parser("train", help="fine-tune a model from a YAML recipe; writes models/<run.name>/")
-    _add_config_args(p, required=True)
-    p.set_defaults(func=cmd_train)
-
-    p = commands.add_parser("baseline", help="TF-IDF + logistic regression on the config's splits, thresholds tuned on validation")
-    _add_config_args(p, required=True)
+    _command(commands, "train", cmd_train, "fine-tune a model from a YAML recipe; writes models/<run.name>/", config="required")
+    p = _command(commands, "baseline", cmd_baseline, "TF-IDF + logistic regression on the config's splits, thresholds tuned on validation", config="required")
     p.add_argument("--json", action="store_true", help="also print every metric as JSON")
-    p.set_defaults(func=cmd_baseline)
 
-    p = commands.add_parser("evaluate", help="score a model folder on labelled JSONL")
-    p.add_argument("--model", required=True, help="model folder written by `eventclf train`")
+    p = _command(commands, "evaluate", cmd_evaluate, "score a model folder on labelled JSONL")
+    _add_model_arg(p)
     p.add_argument("--data", required=True, nargs="+", help="labelled JSONL files or folders (corpus format)")
     p.add_argument("--json", action="store_true", help="also print every metric as JSON")
-    p.set_defaults(func=cmd_evaluate)
 
-    p = commands.add_parser("label", help="label articles (or single units) in JSONL/.txt dumps")
+    p = _command(commands, "label", cmd_label, "label articles (or single units) in JSONL/.txt dumps")
     p.add_argument("inputs", nargs="+", help="JSONL with id and text (optional title), .txt files, folders; .gz allowed")
-    p.add_argument("--model", required=True, help="model folder written by `eventclf train`")
+    _add_model_arg(p)
     p.add_argument("--output", required=True, help="output JSONL, one line per input record")
     p.add_argument("--unit", choices=["article", "sentence"], default="article", help="article: split into sentences and aggregate (default); sentence: each record's text is one unit")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
+    p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch", help="torch (default), or ONNX Runtime in fp32 or with int8 weights: faster on CPU; exported once into the model folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=cmd_label)
 
-    p = commands.add_parser("show", help="print a labelled JSONL file for reading: articles, labels, sentences")
+    p = _command(commands, "export", cmd_export, "export a model folder to ONNX (and int8) and check label agreement with torch")
+    _add_model_arg(p)
+    p.add_argument("--backend", choices=["onnx", "onnx-int8"], default="onnx-int8", help="what to export (default: onnx-int8)")
+    p.add_argument("--check", nargs="+", metavar="FILE", help="labelled JSONL: report how often its labels equal the torch backend's")
+
+    p = _command(commands, "show", cmd_show, "print a labelled JSONL file for reading: articles, labels, sentences")
     p.add_argument("file", help="output of `eventclf label`")
-    p.set_defaults(func=cmd_show)
     return parser
 
 

@@ -61,15 +61,17 @@ def pick_device(requested: str = "auto") -> torch.device:
 class EventClassifier:
     """A trained model folder: tokenizer, model and per-label thresholds, scoring sentences."""
 
-    def __init__(self, model, tokenizer, thresholds: dict[str, float], folder: Path | None = None):
+    def __init__(self, model, tokenizer, thresholds: dict[str, float], folder: Path | None = None, runner=None):
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.thresholds = thresholds
         self.folder = folder
+        self.runner = runner  # an ONNX Runtime scorer replacing the torch forward pass, when chosen
         self.threshold_vector = np.array([thresholds[label] for label in LABELS], dtype=np.float32)
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path, device: str = "auto") -> "EventClassifier":
+    def from_pretrained(cls, folder: str | Path, device: str = "auto", backend: str = "torch") -> "EventClassifier":
+        """Load a model folder; backend 'onnx' or 'onnx-int8' exports once (cached in the folder) and runs ONNX Runtime."""
         folder = Path(folder)
         if not (folder / "config.json").is_file() or not (folder / THRESHOLDS_FILENAME).is_file():
             missing = "config.json" if not (folder / "config.json").is_file() else THRESHOLDS_FILENAME
@@ -80,7 +82,13 @@ class EventClassifier:
         if tuple(names) != LABELS or set(thresholds) != set(LABELS):
             raise UserError(located(folder, None, f"model labels {names} do not match {list(LABELS)}", "retrain with this version of eventclf"))
         tokenizer = load_pretrained(AutoTokenizer, str(folder))
-        return cls(model.to(pick_device(device)), tokenizer, thresholds, folder)
+        if backend == "torch":
+            return cls(model.to(pick_device(device)), tokenizer, thresholds, folder)
+        from .export import BACKENDS, onnx_runner
+
+        if backend not in BACKENDS:
+            raise UserError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+        return cls(model, tokenizer, thresholds, folder, runner=onnx_runner(model, tokenizer, folder, quantized=backend == "onnx-int8"))
 
     @property
     def device(self) -> torch.device:
@@ -95,6 +103,8 @@ class EventClassifier:
     @torch.inference_mode()
     def score_encoded(self, batch: dict[str, torch.Tensor]) -> np.ndarray:
         """Sigmoid scores, shape (batch, labels), for an already tokenised and padded batch."""
+        if self.runner is not None:
+            return self.runner(batch)
         batch = {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
         logits = self.model(**batch).logits
         return torch.sigmoid(logits.float()).cpu().numpy()

@@ -10,7 +10,9 @@ import json
 import logging
 import platform
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import datasets
 import numpy as np
@@ -51,6 +53,7 @@ def training_arguments(config: Config, checkpoint_dir: Path) -> TrainingArgument
         per_device_train_batch_size=t.batch_size,
         per_device_eval_batch_size=t.eval_batch_size,
         weight_decay=t.weight_decay,
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         warmup_steps=t.warmup_ratio,
         eval_strategy="epoch",
         save_strategy="epoch",
@@ -60,6 +63,7 @@ def training_arguments(config: Config, checkpoint_dir: Path) -> TrainingArgument
         metric_for_best_model="macro_f1",
         greater_is_better=True,
         logging_strategy="epoch",
+        disable_tqdm=False,  # a progress bar even when transformers' logging is quiet
         report_to="none",
         seed=config.run.seed,
         use_cpu=not cuda,
@@ -155,39 +159,50 @@ def train(config: Config) -> Path:
     encoded = encode_dataset(dataset, tokenizer, config.model.max_length)
 
     final = Path(config.run.output_dir) / config.run.name
+    with building_folder(final) as partial:
+        trainer = build_trainer(config, model, tokenizer, encoded, partial / "checkpoints")
+        trainer.train()
+
+        split_scores = {name: _sigmoid(trainer.predict(encoded[name]).predictions) for name in ("validation", "test")}
+        gold = {name: np.array(encoded[name]["labels"], dtype=np.int64) for name in split_scores}
+        thresholds = tune_thresholds(split_scores["validation"], gold["validation"])
+        cut = np.array([thresholds[label] for label in LABELS])
+        metrics = {
+            "splits": dataset_stats(dataset),
+            "validation": compute_metrics((split_scores["validation"] >= cut).astype(np.int64), gold["validation"]),
+            "test": compute_metrics((split_scores["test"] >= cut).astype(np.int64), gold["test"]),
+            "epochs_trained": trainer.state.epoch,
+            "best_validation_macro_f1_at_0.5": trainer.state.best_metric,
+        }
+
+        tokenizer.model_max_length = config.model.max_length  # inference windows match what training saw
+        trainer.save_model(str(partial))
+        shutil.rmtree(partial / "checkpoints", ignore_errors=True)
+        save_thresholds(partial, thresholds)
+        info = provenance(config)
+        save_config(config, partial, info)
+        (partial / METRICS_FILENAME).write_text(json.dumps({**metrics, "provenance": info}, indent=2) + "\n")
+        (partial / CARD_FILENAME).write_text(model_card(config, metrics, thresholds, info))
+    return final
+
+
+@contextmanager
+def building_folder(final: Path) -> Iterator[Path]:
+    """Yield `<final>.partial/` to fill; on success it replaces `final`, on any failure it is removed."""
     partial = final.with_name(final.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    trainer = build_trainer(config, model, tokenizer, encoded, partial / "checkpoints")
-    trainer.train()
-
-    split_scores = {name: _sigmoid(trainer.predict(encoded[name]).predictions) for name in ("validation", "test")}
-    gold = {name: np.array(encoded[name]["labels"], dtype=np.int64) for name in split_scores}
-    thresholds = tune_thresholds(split_scores["validation"], gold["validation"])
-    cut = np.array([thresholds[label] for label in LABELS])
-    metrics = {
-        "splits": dataset_stats(dataset),
-        "validation": compute_metrics((split_scores["validation"] >= cut).astype(np.int64), gold["validation"]),
-        "test": compute_metrics((split_scores["test"] >= cut).astype(np.int64), gold["test"]),
-        "epochs_trained": trainer.state.epoch,
-        "best_validation_macro_f1_at_0.5": trainer.state.best_metric,
-    }
-
-    trainer.save_model(str(partial))
-    shutil.rmtree(partial / "checkpoints", ignore_errors=True)
-    save_thresholds(partial, thresholds)
-    info = provenance(config)
-    save_config(config, partial, info)
-    (partial / METRICS_FILENAME).write_text(json.dumps({**metrics, "provenance": info}, indent=2) + "\n")
-    (partial / CARD_FILENAME).write_text(model_card(config, metrics, thresholds, info))
-
+    try:
+        yield partial
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     previous = final.with_name(final.name + ".previous")
     if final.exists():
         shutil.rmtree(previous, ignore_errors=True)
         final.rename(previous)
     partial.rename(final)
     shutil.rmtree(previous, ignore_errors=True)
-    return final
 
 
 def model_card(config: Config, metrics: dict, thresholds: dict[str, float], info: dict[str, str]) -> str:

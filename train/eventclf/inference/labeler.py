@@ -48,8 +48,8 @@ class Labeler:
         self.windowed_sentences = 0
 
     @classmethod
-    def from_pretrained(cls, model_dir: str | Path, device: str = "auto", **kwargs) -> "Labeler":
-        return cls(EventClassifier.from_pretrained(model_dir, device=device), **kwargs)
+    def from_pretrained(cls, model_dir: str | Path, device: str = "auto", backend: str = "torch", **kwargs) -> "Labeler":
+        return cls(EventClassifier.from_pretrained(model_dir, device=device, backend=backend), **kwargs)
 
     def score_sentences(self, sentences: list[str]) -> np.ndarray:
         """Scores, shape (len(sentences), labels), in input order."""
@@ -142,9 +142,9 @@ def render_result(result: dict) -> str:
     return "\n".join(lines)
 
 
-def label_files(inputs: list[str | Path], model_dir: str | Path, output: str | Path, unit: Unit = "article", device: str = "auto", progress: bool = True) -> LabelSummary:
+def label_files(inputs: list[str | Path], model_dir: str | Path, output: str | Path, unit: Unit = "article", device: str = "auto", backend: str = "torch", progress: bool = True) -> LabelSummary:
     """Label JSONL/text inputs into one JSONL output, written atomically, skipping bad records."""
-    labeler = Labeler.from_pretrained(model_dir, device=device)
+    labeler = Labeler.from_pretrained(model_dir, device=device, backend=backend)
     summary = LabelSummary()
     started = time.perf_counter()
     bar = tqdm(desc="labelling", unit=" records", disable=not progress)
