@@ -10,7 +10,7 @@ from transformers import AutoModelForSequenceClassification
 from eventclf.config import load_config
 from eventclf.corpus import LABELS
 from eventclf.dataset import build_dataset
-from eventclf.evaluation import compute_metrics
+from eventclf.metrics import compute_metrics
 from eventclf.thresholds import tune_thresholds
 from eventclf.training import build_trainer, encode_dataset, load_model_and_tokenizer, train
 

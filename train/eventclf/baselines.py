@@ -9,20 +9,16 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 
 from .config import Config
-from .dataset import build_dataset
-from .evaluation import compute_metrics
-from .thresholds import tune_thresholds
 from .corpus import LABELS
-
-
-def _multi_hot(label_ids: list[list[int]]) -> np.ndarray:
-    return np.array([[int(i in ids) for i in range(len(LABELS))] for ids in label_ids], dtype=np.int64)
+from .dataset import build_dataset
+from .metrics import compute_metrics, multi_hot
+from .thresholds import tune_thresholds
 
 
 def tfidf_baseline(config: Config) -> dict:
     """Fit on train, tune per-label thresholds on validation, report validation and test metrics."""
     dataset = build_dataset(config.data)
-    gold = {name: _multi_hot(split["labels"]) for name, split in dataset.items()}
+    gold = {name: multi_hot(split["labels"]) for name, split in dataset.items()}
     model = make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
         OneVsRestClassifier(LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0)),

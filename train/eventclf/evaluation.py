@@ -1,32 +1,15 @@
-"""Stage 4: metrics of a model folder on labelled sentences, through the shipped `evaluate` module."""
+"""Stage 4: metrics of a model folder on labelled sentences, and agreement between backends."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
-import evaluate
 import numpy as np
 from sklearn.metrics import classification_report
 
 from .corpus import LABELS, read_corpus
+from .metrics import compute_metrics, multi_hot
 from .modeling import EventClassifier
-
-METRIC_PATH = Path(__file__).parent / "metrics" / "eventclf_multilabel"
-
-
-@lru_cache(maxsize=1)
-def load_metric() -> evaluate.EvaluationModule:
-    """The metric module, loaded by local path so it works offline."""
-    return evaluate.load(str(METRIC_PATH))
-
-
-def multi_hot(label_lists: list[list[str]]) -> np.ndarray:
-    return np.array([[int(label in labels) for label in LABELS] for labels in label_lists], dtype=np.int64)
-
-
-def compute_metrics(preds: np.ndarray, gold: np.ndarray) -> dict[str, float]:
-    return load_metric().compute(predictions=preds.tolist(), references=gold.tolist(), label_names=list(LABELS))
 
 
 def per_label_report(preds: np.ndarray, gold: np.ndarray) -> str:
@@ -38,7 +21,7 @@ def evaluate_model(model_dir: str | Path, data_paths: list[str | Path], batch_si
     """Score labelled JSONL with a model folder at its saved thresholds."""
     classifier = EventClassifier.from_pretrained(model_dir)
     records = read_corpus(data_paths)
-    gold = multi_hot([r["labels"] for r in records])
+    gold = multi_hot([[LABELS.index(label) for label in r["labels"]] for r in records])
     preds = classifier.decide(classifier.predict_scores([r["text"] for r in records], batch_size))
     return {"sentences": len(records), "metrics": compute_metrics(preds, gold), "report": per_label_report(preds, gold)}
 

@@ -7,7 +7,6 @@ something that looks like a finished model.
 from __future__ import annotations
 
 import json
-import logging
 import platform
 import shutil
 from contextlib import contextmanager
@@ -32,11 +31,9 @@ from . import __version__
 from .config import Config, save_config
 from .corpus import LABELS, corpus_hash
 from .dataset import build_dataset, dataset_stats
-from .evaluation import compute_metrics
+from .metrics import compute_metrics, multi_hot
 from .modeling import CARD_FILENAME, METRICS_FILENAME, load_pretrained, pick_device, save_thresholds
 from .thresholds import tune_thresholds
-
-log = logging.getLogger(__name__)
 
 
 def training_arguments(config: Config, checkpoint_dir: Path) -> TrainingArguments:
@@ -71,10 +68,6 @@ def training_arguments(config: Config, checkpoint_dir: Path) -> TrainingArgument
         fp16=cuda and not bf16,
         optim="adamw_torch_fused" if cuda else "adamw_torch",
     )
-
-
-def _multi_hot(label_ids: list[list[int]]) -> list[list[float]]:
-    return [[float(i in ids) for i in range(len(LABELS))] for ids in label_ids]
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -123,7 +116,7 @@ def encode_dataset(dataset: datasets.DatasetDict, tokenizer, max_length: int) ->
 
     def encode(batch):
         encoded = tokenizer(batch["text"], truncation=True, max_length=max_length)
-        return {**encoded, "labels": _multi_hot(batch["labels"])}
+        return {**encoded, "labels": multi_hot(batch["labels"]).astype(np.float32).tolist()}
 
     encoded = dataset.map(encode, batched=True, remove_columns=dataset["train"].column_names, desc="tokenising")
     return encoded.cast_column("labels", datasets.Sequence(datasets.Value("float32")))
