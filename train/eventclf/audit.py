@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
+from datasets import DatasetDict
 
 from .config import DataConfig
 from .corpus import LABELS, validate_corpus
-from .dataset import split_records
+from .dataset import dataset_stats, split_records, to_dataset
 
 MAX_TRIGGER_SHARE = 0.15
 TRIGGER_LIFT = 3.0
@@ -98,10 +99,11 @@ def audit_corpus(data: DataConfig) -> AuditReport:
     report.articles = len(sizes)
     if len(sizes) >= 3:
         membership: dict[str, set] = defaultdict(set)
-        for name, rows in split_records(records, data).items():
+        splits = split_records(records, data)
+        for name, rows in splits.items():
             for r in rows:
                 membership[r["article_id"]].add(name)
-            report.split_counts[name] = {"sentences": len(rows), "articles": len({r["article_id"] for r in rows}), "none": sum(not r["labels"] for r in rows), **{label: sum(label in r["labels"] for r in rows) for label in LABELS}}
+        report.split_counts = dataset_stats(DatasetDict({name: to_dataset(rows) for name, rows in splits.items()}))
         report.failures.extend(f"article {a} is in splits {sorted(s)}; an article must stay in one split" for a, s in membership.items() if len(s) > 1)
 
     report.label_counts = {label: sum(label in r["labels"] for r in records) for label in LABELS}

@@ -90,14 +90,14 @@ def cmd_data_audit(args) -> int:
 
 
 def cmd_data_card(args) -> int:
+    from .atomic import replacing
     from .audit import audit_corpus, render_data_card
 
     config = _config(args)
     report = audit_corpus(config.data)
     target = Path(args.output)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(render_data_card(report, config.data.corpus), encoding="utf-8")
-    os.replace(partial, target)
+    with replacing(target) as partial:
+        partial.write_text(render_data_card(report, config.data.corpus), encoding="utf-8")
     print(f"wrote {target} ({'audit passes' if not report.failures else f'{len(report.failures)} audit problems: run eventclf data audit'})")
     return 0
 

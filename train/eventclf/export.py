@@ -6,12 +6,13 @@ On CPU, ONNX Runtime beats eager PyTorch, and int8 weights beat it again at a sm
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from .atomic import replacing
 
 ONNX_DIRNAME = "onnx"
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -44,10 +45,9 @@ def export_onnx(model, tokenizer, folder: Path) -> Path:
     target.parent.mkdir(exist_ok=True)
     names = _input_names(tokenizer)
     sample = tokenizer(["a short sentence", "and a slightly longer second sentence"], padding=True, return_tensors="pt")
-    partial = target.with_name(target.name + ".partial")
     axes = {name: {0: "batch", 1: "tokens"} for name in names} | {"logits": {0: "batch"}}
     # The tracer warns about branches that are constant for our inputs (the mask is always given).
-    with torch.inference_mode(), warnings.catch_warnings():
+    with replacing(target) as partial, torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             _LogitsOnly(model.float().cpu().eval(), names),
@@ -59,7 +59,6 @@ def export_onnx(model, tokenizer, folder: Path) -> Path:
             opset_version=17,
             dynamo=False,
         )
-    os.replace(partial, target)
     return target
 
 
@@ -70,9 +69,8 @@ def quantize_onnx(source: Path) -> Path:
     target = onnx_file(source.parent.parent, quantized=True)
     if target.exists():
         return target
-    partial = target.with_name("partial." + target.name)
-    quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
-    os.replace(partial, target)
+    with replacing(target) as partial:
+        quantize_dynamic(str(source), str(partial), weight_type=QuantType.QInt8)
     return target
 
 

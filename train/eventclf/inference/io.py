@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from ..atomic import replacing
 from ..errors import UserError, located
 
 TEXT_SUFFIXES = (".txt", ".txt.gz")
@@ -107,19 +107,11 @@ def read_records(paths: list[str | Path]) -> Iterator[dict | Skipped]:
 
 @contextmanager
 def atomic_writer(target: str | Path):
-    """Write to `<target>.partial` and rename on success; on any failure the target is untouched."""
+    """Open `<target>.partial` for text; it becomes `target` only when the block completes."""
     target = Path(target)
     if target.is_dir():
         raise UserError(located(target, None, "output is a folder", "pass a file name such as out.jsonl"))
     if not target.parent.exists():
         raise UserError(located(target, None, "output folder does not exist", "create it first"))
-    partial = target.with_name(target.name + ".partial")
-    handle = open(partial, "w", encoding="utf-8")
-    try:
+    with replacing(target) as partial, open(partial, "w", encoding="utf-8") as handle:
         yield handle
-        handle.close()
-        os.replace(partial, target)
-    finally:
-        handle.close()
-        if partial.exists():
-            partial.unlink()
