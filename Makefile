@@ -17,6 +17,7 @@ demo: install
 	eventclf data validate
 	eventclf data stats configs/default.yaml
 	eventclf train configs/default.yaml
+	eventclf evaluate --model $(MODEL) --split test --report $(MODEL)/report
 	eventclf label --model $(MODEL) data/samples --output $(MODEL)/samples.labelled.jsonl
 	eventclf show $(MODEL)/samples.labelled.jsonl
 

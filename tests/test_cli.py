@@ -120,12 +120,52 @@ def test_audit_fails_on_duplicates_and_card_is_written(tmp_path, corpus_file):
     assert "20 sentences in 6 articles" in card.read_text()
 
 
-def test_baseline_reports_both_splits(corpus_file):
-    result = run("baseline", "configs/default.yaml", "--set", f"data.corpus=[{corpus_file}]", "--set", "data.validation_fraction=0.3", "--set", "data.test_fraction=0.3", "--json")
+def test_baseline_saves_both_baselines_that_reload(corpus_file, tmp_path):
+    from eventclf.baselines import Baselines
+
+    result = run("baseline", "configs/default.yaml", "--set", f"data.corpus=[{corpus_file}]", "--set", "data.validation_fraction=0.3", "--set", "data.test_fraction=0.3", "--set", f"run.output_dir={tmp_path}", "--json")
     assert result.returncode == 0, result.stderr
     metrics = json.loads(result.stdout[result.stdout.index("{") :])
-    assert set(metrics["thresholds"]) == set(LABELS)
-    assert 0.0 <= metrics["test"]["macro_f1"] <= 1.0 and "attack_f1" in metrics["validation"]
+    assert set(metrics) == {"keywords", "tfidf"}
+    assert 0.0 <= metrics["tfidf"]["test"]["macro_f1"] <= 1.0 and "attack_f1" in metrics["keywords"]["validation"]
+    predictions = Baselines.load(tmp_path / "default" / "baselines").predictions(["Gunmen stormed a police post, killing four officers."])
+    assert predictions["keywords"].tolist() == [[1, 0, 0, 0, 1]]
+    assert predictions["tfidf"].shape == (1, len(LABELS))
+
+
+def test_report_html_has_every_plot_inline_and_the_baselines(trained_model, tmp_path):
+    import base64
+    import re
+
+    out = tmp_path / "report"
+    result = run("evaluate", "--model", str(trained_model), "--split", "test", "--report", str(out))
+    assert result.returncode == 0, result.stderr
+    page = (out / "report.html").read_text()
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)">', page)
+    assert {name for name, _ in images} == {"per_label.png", "pr_curves.png", "calibration.png", "cooccurrence.png"}
+    for name, data in images:
+        png = base64.b64decode(data)
+        assert png.startswith(b"\x89PNG") and len(png) > 5000, name
+        assert (out / "plots" / name).read_bytes() == png
+        assert f"](plots/{name})" in (out / "report.md").read_text()
+    for row in ("<td>model</td>", "<td>tfidf</td>", "<td>keywords</td>", "Article level", "false positive"):
+        assert row in page, row
+    numbers = json.loads((out / "report.json").read_text())
+    for name, (low, high) in numbers["intervals"].items():
+        assert low <= numbers["model"][name] + 1e-9 and numbers["model"][name] <= high + 1e-9, name
+
+
+def test_compare_shows_metrics_and_the_keys_that_differ(trained_model, tmp_path):
+    import shutil
+
+    other = shutil.copytree(trained_model, tmp_path / "other")
+    recipe = other / "eventclf.yaml"
+    recipe.write_text(recipe.read_text().replace("learning_rate: 0.0003", "learning_rate: 0.0001"))
+    result = run("compare", str(trained_model), str(other))
+    assert result.returncode == 0, result.stderr
+    assert str(other) in result.stdout and "macro_f1" in result.stdout
+    assert "training.learning_rate" in result.stdout and "0.0001" in result.stdout
+    assert_user_error(run("compare", str(tmp_path)), "neither a model folder nor a --seeds group")
 
 
 def test_export_reports_agreement_with_torch(trained_model, corpus_file, tmp_path):

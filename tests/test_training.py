@@ -42,11 +42,13 @@ def test_train_writes_a_complete_loadable_model_folder(corpus_file, tiny_model_d
     assert folder == tmp_path / "models" / "tiny"
     names = {p.name for p in folder.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "thresholds.json", "eventclf.yaml", "metrics.json", "README.md"} <= names
-    assert "checkpoints" not in names and not (tmp_path / "models" / "tiny.partial").exists()
+    assert {"baselines", "logs"} <= names and (folder / "logs" / "evaluations.csv").read_text().startswith("step,epoch,loss,")
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["tiny"]  # no .partial, no .checkpoints left
     model = AutoModelForSequenceClassification.from_pretrained(folder)
     assert [model.config.id2label[i] for i in range(len(LABELS))] == list(LABELS)
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert {"validation", "test", "splits", "provenance"} <= set(metrics)
+    assert {"validation", "test", "test_intervals", "splits", "provenance"} <= set(metrics)
+    assert {"git_commit", "corpus_sha256", "torch", "transformers", "datasets"} <= set(metrics["provenance"])
     assert set(json.loads((folder / "thresholds.json").read_text())) == set(LABELS)
     assert load_config(folder / "eventclf.yaml").run.name == "tiny"
 
@@ -66,17 +68,3 @@ def test_thresholds_pick_the_f1_best_cut_per_label():
         assert f1_score(gold[:, i], scores[:, i] >= thresholds[label]) == pytest.approx(best)
     gold[:, 0] = 0
     assert tune_thresholds(scores, gold)[LABELS[0]] == 0.5
-
-
-def test_failed_build_leaves_nothing_and_keeps_the_previous_model(tmp_path):
-    from eventclf.training import building_folder
-
-    final = tmp_path / "run"
-    with building_folder(final) as partial:
-        (partial / "weights").write_text("v1")
-    with pytest.raises(RuntimeError):
-        with building_folder(final) as partial:
-            (partial / "weights").write_text("half")
-            raise RuntimeError("killed mid-way")
-    assert (final / "weights").read_text() == "v1"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -1,8 +1,9 @@
-"""Write-then-rename: a file appears complete or not at all, whatever happens mid-write."""
+"""Write-then-rename: a file or folder appears complete or not at all, whatever happens mid-write."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -19,3 +20,22 @@ def replacing(target: str | Path) -> Iterator[Path]:
     finally:
         if partial.exists():
             partial.unlink()
+
+
+@contextmanager
+def replacing_folder(final: Path) -> Iterator[Path]:
+    """Yield `<final>.partial/` to fill; on success it replaces `final`, on any failure it is removed."""
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        yield partial
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    previous = final.with_name(final.name + ".previous")
+    if final.exists():
+        shutil.rmtree(previous, ignore_errors=True)
+        final.rename(previous)
+    partial.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)

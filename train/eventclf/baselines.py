@@ -1,33 +1,102 @@
-"""Baselines on the same splits as the model: TF-IDF + logistic regression, thresholds tuned the same way."""
+"""Baselines on the model's own splits: keyword rules and TF-IDF + logistic regression.
+
+They are fitted next to every model (`<model>/baselines/`) so its report and card can put them
+beside the model on the same data. Thresholds of TF-IDF are tuned on validation like the model's.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
 import numpy as np
+import yaml
+from datasets import DatasetDict
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
-from .config import Config
+from .atomic import replacing_folder
 from .corpus import LABELS
-from .dataset import build_dataset
+from .errors import UserError, located
 from .metrics import compute_metrics, multi_hot
 from .thresholds import tune_thresholds
 
+KEYWORD_RULES = Path(__file__).with_name("keyword_rules.yaml")
+BASELINES_FOLDER = "baselines"
+BASELINE_NAMES = ("keywords", "tfidf")
 
-def tfidf_baseline(config: Config) -> dict:
-    """Fit on train, tune per-label thresholds on validation, report validation and test metrics."""
-    dataset = build_dataset(config.data)
-    gold = {name: multi_hot(split["labels"]) for name, split in dataset.items()}
-    model = make_pipeline(
+
+@dataclass(frozen=True)
+class KeywordRules:
+    """A label when any of its patterns matches; scores are 0 or 1."""
+
+    patterns: dict[str, list[str]]
+
+    @classmethod
+    def load(cls, path: Path = KEYWORD_RULES) -> "KeywordRules":
+        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(rules, dict) or set(rules) != set(LABELS):
+            raise UserError(located(path, None, "keyword rules must map each label to a list of patterns", f"give lists for {', '.join(LABELS)}"))
+        return cls({label: list(rules[label]) for label in LABELS})
+
+    def scores(self, texts: list[str]) -> np.ndarray:
+        compiled = [re.compile("|".join(f"(?:{p})" for p in self.patterns[label]), re.IGNORECASE) for label in LABELS]
+        return np.array([[float(bool(rule.search(text))) for rule in compiled] for text in texts]).reshape(len(texts), len(LABELS))
+
+
+def tfidf_pipeline() -> Pipeline:
+    return make_pipeline(
         TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
         OneVsRestClassifier(LogisticRegression(class_weight="balanced", max_iter=2000, C=4.0)),
     )
-    model.fit(dataset["train"]["text"], gold["train"])
-    scores = {name: model.predict_proba(dataset[name]["text"]) for name in ("validation", "test")}
-    thresholds = tune_thresholds(scores["validation"], gold["validation"])
-    cut = np.array([thresholds[label] for label in LABELS])
-    return {
-        "thresholds": thresholds,
-        **{name: compute_metrics((scores[name] >= cut).astype(np.int64), gold[name]) for name in scores},
-    }
+
+
+@dataclass
+class Baselines:
+    """Both baselines with their thresholds, as fitted on one model's train split."""
+
+    keywords: KeywordRules
+    tfidf: Pipeline
+    tfidf_thresholds: dict[str, float]
+
+    def predictions(self, texts: list[str]) -> dict[str, np.ndarray]:
+        cut = np.array([self.tfidf_thresholds[label] for label in LABELS])
+        return {
+            "keywords": self.keywords.scores(texts).astype(np.int64),
+            "tfidf": (self.tfidf.predict_proba(texts) >= cut).astype(np.int64),
+        }
+
+    def save(self, folder: Path, metrics: dict) -> None:
+        with replacing_folder(folder) as partial:
+            joblib.dump(self.tfidf, partial / "tfidf.joblib")
+            (partial / "keyword_rules.yaml").write_text(yaml.safe_dump(self.keywords.patterns, sort_keys=False), encoding="utf-8")
+            (partial / "tfidf_thresholds.json").write_text(json.dumps(self.tfidf_thresholds, indent=2) + "\n")
+            (partial / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> "Baselines":
+        try:
+            return cls(
+                KeywordRules.load(folder / "keyword_rules.yaml"),
+                joblib.load(folder / "tfidf.joblib"),
+                json.loads((folder / "tfidf_thresholds.json").read_text()),
+            )
+        except (OSError, ValueError) as err:
+            raise UserError(located(folder, None, f"not a baselines folder ({err})", "run `eventclf baseline CONFIG` to write it")) from None
+
+
+def fit_baselines(dataset: DatasetDict, folder: Path) -> dict[str, dict[str, dict[str, float]]]:
+    """Fit TF-IDF on train, tune its thresholds on validation, save both baselines; returns their metrics."""
+    gold = {name: multi_hot(split["labels"]) for name, split in dataset.items()}
+    tfidf = tfidf_pipeline().fit(dataset["train"]["text"], gold["train"])
+    thresholds = tune_thresholds(tfidf.predict_proba(dataset["validation"]["text"]), gold["validation"])
+    baselines = Baselines(KeywordRules.load(), tfidf, thresholds)
+    predictions = {split: baselines.predictions(dataset[split]["text"]) for split in ("validation", "test")}
+    metrics = {name: {split: compute_metrics(predictions[split][name], gold[split]) for split in predictions} for name in BASELINE_NAMES}
+    baselines.save(folder, metrics)
+    return metrics

@@ -111,10 +111,37 @@ def cmd_config(args) -> int:
     return 0
 
 
-def cmd_train(args) -> int:
-    from .training import train
+def _seed_list(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers, e.g. 1,2,3") from None
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError("give at least two different seeds, e.g. 1,2,3")
+    return seeds
 
-    folder = train(_config(args))
+
+def cmd_train(args) -> int:
+    from .corpus import LABELS
+    from .training import checkpoint_folder, train, train_seeds
+
+    config = _config(args)
+    if args.seeds:
+        if args.resume:
+            raise UserError("--resume and --seeds do not combine; resume each seed's run on its own")
+        folder = train_seeds(config, args.seeds)
+        summary = json.loads((folder / "seeds.json").read_text())["test"]
+        print(f"{len(args.seeds)} models written under {folder}; test metrics, mean ± sd over seeds {args.seeds}:")
+        for name in ("micro_f1", "macro_f1", "samples_f1", *(f"{label}_f1" for label in LABELS)):
+            print(f"  {name:<16} {summary[name]['mean']:.3f} ± {summary[name]['sd']:.3f}")
+        return 0
+    try:
+        folder = train(config, resume=args.resume)
+    except KeyboardInterrupt:
+        print(f"interrupted; checkpoints are in {checkpoint_folder(config)}: continue with `eventclf train {args.config} --resume`", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not (folder / "metrics.json").exists():  # a non-main process under torchrun: rank 0 reports
+        return 0
     metrics = json.loads((folder / "metrics.json").read_text())["test"]
     print(f"model written to {folder}")
     print(f"test: micro-F1 {metrics['micro_f1']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  example-F1 {metrics['samples_f1']:.3f}")
@@ -122,14 +149,19 @@ def cmd_train(args) -> int:
 
 
 def cmd_baseline(args) -> int:
-    from .baselines import tfidf_baseline
+    from .baselines import BASELINES_FOLDER, fit_baselines
+    from .dataset import build_dataset
 
-    result = tfidf_baseline(_config(args))
-    for split in ("validation", "test"):
-        m = result[split]
-        print(f"tfidf+logreg {split}: micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  example-F1 {m['samples_f1']:.3f}")
+    config = _config(args)
+    folder = Path(config.run.output_dir) / config.run.name / BASELINES_FOLDER
+    metrics = fit_baselines(build_dataset(config.data), folder)
+    for name, splits in metrics.items():
+        for split in ("validation", "test"):
+            m = splits[split]
+            print(f"{name:<9} {split:<11} micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  example-F1 {m['samples_f1']:.3f}")
+    print(f"saved to {folder}")
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(metrics, indent=2))
     return 0
 
 
@@ -148,14 +180,25 @@ def cmd_export(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluation import evaluate_model
+    from .corpus import read_corpus
+    from .evaluation import evaluate_model, split_records
 
-    result = evaluate_model(args.model, args.data)
+    records = split_records(args.model, args.split) if args.split else read_corpus(args.data)
+    result = evaluate_model(args.model, records, report_dir=args.report)
     m = result["metrics"]
     print(result["report"])
     print(f"{result['sentences']} sentences: micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  example-F1 {m['samples_f1']:.3f}")
+    if args.report:
+        print(f"report written to {args.report}/report.md and report.html")
     if args.json:
         print(json.dumps(m, indent=2))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .compare import compare_runs
+
+    print(compare_runs(args.runs, split=args.split))
     return 0
 
 
@@ -210,14 +253,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "config", cmd_config, "print a resolved config, or the schema with every key's meaning", config="optional")
     p.add_argument("--schema", action="store_true", help="print every key with its default and description")
-    _command(commands, "train", cmd_train, "fine-tune a model from a YAML recipe; writes models/<run.name>/", config="required")
-    p = _command(commands, "baseline", cmd_baseline, "TF-IDF + logistic regression on the config's splits, thresholds tuned on validation", config="required")
+    p = _command(commands, "train", cmd_train, "fine-tune a model from a YAML recipe; writes models/<run.name>/ (works under torchrun and accelerate launch)", config="required")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint in <output_dir>/<name>.checkpoints/")
+    p.add_argument("--seeds", type=_seed_list, metavar="S1,S2,...", help="train one model per seed into <output_dir>/<name>/seed-<S>/ and report mean ± sd of every metric")
+    p = _command(commands, "baseline", cmd_baseline, "fit keyword rules and TF-IDF + logistic regression on the config's splits; saves them to <output_dir>/<name>/baselines/", config="required")
     p.add_argument("--json", action="store_true", help="also print every metric as JSON")
 
-    p = _command(commands, "evaluate", cmd_evaluate, "score a model folder on labelled JSONL")
+    p = _command(commands, "evaluate", cmd_evaluate, "score a model folder on labelled sentences; --report writes the full report")
     _add_model_arg(p)
-    p.add_argument("--data", required=True, nargs="+", help="labelled JSONL files or folders (corpus format)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", nargs="+", help="labelled JSONL files or folders (corpus format)")
+    source.add_argument("--split", choices=["validation", "test"], help="the model's own split, rebuilt from the corpus and seed in its eventclf.yaml")
+    p.add_argument("--report", type=Path, metavar="OUT", help="write OUT/report.md, a self-contained OUT/report.html, OUT/report.json and OUT/plots/")
     p.add_argument("--json", action="store_true", help="also print every metric as JSON")
+
+    p = _command(commands, "compare", cmd_compare, "one table of several runs' metrics (mean ± sd for --seeds groups) and the config keys where they differ")
+    p.add_argument("runs", nargs="+", help="model folders, or folders written by `eventclf train --seeds`")
+    p.add_argument("--split", choices=["validation", "test"], default="test", help="which split's metrics (default: test)")
 
     p = _command(commands, "label", cmd_label, "label articles (or single units) in JSONL/.txt dumps")
     p.add_argument("inputs", nargs="+", help="JSONL with id and text (optional title), .txt files, folders; .gz allowed")

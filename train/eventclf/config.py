@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .corpus import LABELS
 from .errors import UserError, located
 
 CONFIG_FILENAME = "eventclf.yaml"
@@ -40,20 +41,35 @@ class TrainingConfig(_Section):
     epochs: float = Field(8, gt=0, description="Maximum passes over the training split; early stopping may end sooner.")
     max_steps: int = Field(-1, description="Stop after this many optimiser steps (-1: use epochs); for smoke runs.")
     learning_rate: float = Field(5e-5, gt=0, description="Peak AdamW learning rate.")
-    batch_size: int = Field(32, ge=1, description="Training sentences per step.")
+    batch_size: int = Field(32, ge=1, description="Training sentences per optimiser step, summed over all processes (torchrun/accelerate), so results do not depend on the GPU count.")
     eval_batch_size: int = Field(128, ge=1, description="Sentences per forward pass in evaluation.")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay.")
     warmup_ratio: float = Field(0.1, ge=0, lt=1, description="Share of steps with linear learning-rate warm-up.")
-    early_stopping_patience: int = Field(2, ge=1, description="Epochs without a better validation macro-F1 before stopping.")
-    group_by_length: bool = Field(False, description="Batch sentences of similar length together: less padding, faster steps (slower to converge here).")
-    pos_weight: Literal["none", "balanced"] = Field("none", description="'balanced' weights each label's positives by negatives/positives in the loss.")
+    early_stopping_patience: int = Field(2, ge=1, description="Evaluations without a better validation macro-F1 before stopping.")
+    eval_steps: int = Field(0, ge=0, description="Evaluate and checkpoint every N optimiser steps; 0: once per epoch.")
+    checkpoints_kept: int = Field(2, ge=1, description="Newest checkpoints kept on disk for --resume (the best one is kept too).")
+    group_by_length: bool = Field(True, description="Batch sentences of similar length together (batches in random order): less padding, faster steps.")
+    pos_weight: Literal["none", "balanced"] | dict[str, float] = Field("none", description="Weight of each label's positives in the loss: 'none', 'balanced' (negatives/positives in train), or a mapping label: weight.")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = Field("auto", description="'auto': bf16 autocast on CUDA GPUs that have it, else fp16 on CUDA, fp32 on CPU.")
+    tf32: bool = Field(True, description="TF32 matmuls on Ampere or newer GPUs; ignored on CPU.")
+    torch_compile: bool = Field(False, description="torch.compile the model: faster steps on GPU after a compile pause.")
+    dataloader_workers: int = Field(0, ge=0, description="Background processes collating batches; 2-4 helps on GPU.")
+
+    @field_validator("pos_weight")
+    @classmethod
+    def _known_labels(cls, value):
+        if isinstance(value, dict):
+            if set(value) != set(LABELS) or any(weight <= 0 for weight in value.values()):
+                raise ValueError(f"give a positive weight for each of {', '.join(LABELS)}")
+        return value
 
 
 class RunConfig(_Section):
     name: str = Field("default", pattern=r"^[A-Za-z0-9._-]+$", description="Run name; the model is written to <output_dir>/<name>/.")
     output_dir: str = Field("models", description="Folder that receives the model folder.")
     seed: int = Field(42, description="Seed for weights initialisation, shuffling and dropout.")
-    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' takes CUDA (bf16, else fp16) when present, else CPU.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' takes CUDA when present, else CPU.")
+    report_to: list[Literal["tensorboard", "mlflow", "wandb", "comet_ml", "clearml"]] = Field(["tensorboard"], description="Trainer tracking integrations; [] for none. Every evaluation also goes to logs/evaluations.csv.")
 
 
 class Config(_Section):

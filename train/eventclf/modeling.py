@@ -21,6 +21,7 @@ from .errors import UserError, located
 THRESHOLDS_FILENAME = "thresholds.json"
 METRICS_FILENAME = "metrics.json"
 CARD_FILENAME = "README.md"
+SEEDS_FILENAME = "seeds.json"
 
 
 def hub_offline() -> bool:
