@@ -12,13 +12,13 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import random
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
+
+from common import append_results, device
 
 BACKENDS = ("pipeline", "torch", "onnx", "onnx-int8")
 
@@ -55,15 +55,6 @@ def run_one(backend: str, model: str, count: int) -> dict:
     return {"backend": backend, "sentences": count, "tokens": tokens, "seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def device() -> str:
-    import torch
-
-    if torch.cuda.is_available():
-        return f"{torch.cuda.get_device_name(0)}, {os.cpu_count()} CPU cores"
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    return f"CPU only: {cpu}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/default", help="model folder written by `eventclf train`")
@@ -96,10 +87,7 @@ def main() -> None:
         rate = r["sentences"] / r["seconds"]
         ratio = f"{rate / (baseline['sentences'] / baseline['seconds']):.2f}x" if baseline else "n/a"
         lines.append(f"| {r['backend']} | {rate:.0f} | {r['tokens'] / r['seconds']:.0f} | {ratio} | {r['peak_rss_mb']:.0f} |")
-    text = "\n".join(lines) + "\n"
-    with open(args.results, "a", encoding="utf-8") as handle:
-        handle.write(text)
-    print(text)
+    print(append_results(args.results, lines))
 
 
 if __name__ == "__main__":

@@ -89,19 +89,75 @@ def test_label_articles_and_sentences_output_shapes(trained_model, tmp_path):
     assert [list(json.loads(line)) for line in units.read_text().splitlines()] == [["id", "labels", "scores"]] * len(inputs)
 
 
-def test_label_skips_malformed_records_and_fails_when_nothing_is_readable(trained_model, tmp_path):
+def test_label_routes_bad_records_to_the_errors_file_and_reports_repeated_ids(trained_model, tmp_path):
     dump = tmp_path / "dump.jsonl"
-    dump.write_text('{"id": "a", "text": "Rockets hit the town."}\n{broken\n{"id": "b", "text": ""}\n')
+    lines = [b'{"id": "a", "text": "Rockets hit the town."}', b"{broken", b'{"id": "b", "text": ""}', b"\xff\xfe\x00\x13binary junk",
+             json.dumps({"id": "huge", "text": "Shelling went on. " * 600_000}).encode(), b'{"id": "a", "text": "Two soldiers died."}']
+    dump.write_bytes(b"\n".join(lines) + b"\n")
     out = tmp_path / "out.jsonl"
     result = run("label", "--model", str(trained_model), str(dump), "--output", str(out), "--quiet")
     assert result.returncode == 0, result.stderr
-    assert f"{dump}:2: skipped: bad JSON" in result.stderr and f"{dump}:3: skipped" in result.stderr
-    assert "skipped 2 malformed records" in result.stderr
-    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a"]
+    errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+    assert [e["where"] for e in errors] == [f"{dump}:{n}" for n in (2, 3, 4, 5)]
+    assert [e["reason"].split(" ")[0] for e in errors] == ["bad", "missing", "not", "text"]
+    assert "skipped 4 records" in result.stderr and "1 records repeat an earlier id (a)" in result.stderr
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["a", "a"]
     junk = tmp_path / "junk.jsonl"
     junk.write_text("{broken\n")
     assert_user_error(run("label", "--model", str(trained_model), str(junk), "--output", str(tmp_path / "none.jsonl")), "no record could be read")
-    assert not (tmp_path / "none.jsonl").exists() and not list(tmp_path.glob("*.partial"))
+    assert not (tmp_path / "none.jsonl").exists() and not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob("*.parts"))
+
+
+def test_label_killed_mid_run_resumes_with_every_record_once(trained_model, tmp_path):
+    import signal
+    import time
+
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(json.dumps({"id": n, "text": f"Report {n}. Gunmen attacked a convoy near town {n}. {n % 7} people died."}) + "\n" for n in range(3000)))
+    clean, broken = tmp_path / "clean.jsonl", tmp_path / "broken.jsonl"
+    assert run("label", "--model", str(trained_model), str(dump), "--output", str(clean), "--part-records", "100", "--quiet").returncode == 0
+    args = ["eventclf", "label", "--model", str(trained_model), str(dump), "--output", str(broken), "--part-records", "100", "--quiet"]
+    process = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parts = tmp_path / "broken.jsonl.parts"
+    deadline = time.time() + 120
+    while not (parts / "part-000003.jsonl").exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not broken.exists() and parts.is_dir()
+    assert_user_error(run(*args[1:]), "unfinished run", "--resume")
+    resumed = run(*args[1:], "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resumed:" in resumed.stderr and not parts.exists()
+    assert [json.loads(line)["id"] for line in broken.read_text().splitlines()] == list(range(3000))
+    assert broken.read_text() == clean.read_text()
+
+
+def test_label_reads_csv_parquet_zst_and_writes_parquet_and_a_summary(trained_model, tmp_path):
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import zstandard
+
+    rows = [{"doc": f"d{n}", "body": f"Militants shelled the village {n}. Three people were killed.", "headline": "Shelling"} for n in range(4)]
+    with open(tmp_path / "a.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["doc", "body", "headline"])
+        writer.writeheader()
+        writer.writerows(rows[:2])
+    pq.write_table(pa.Table.from_pylist(rows[2:3]), tmp_path / "b.parquet")
+    (tmp_path / "c.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress((json.dumps(rows[3]) + "\n").encode()))
+    out, summary = tmp_path / "out.parquet", tmp_path / "summary.csv"
+    result = run("label", "--model", str(trained_model), str(tmp_path / "a.csv"), str(tmp_path / "b.parquet"), str(tmp_path / "c.jsonl.zst"),
+                 "--output", str(out), "--summary", str(summary), "--id-field", "doc", "--text-field", "body", "--title-field", "headline", "--quiet")
+    assert result.returncode == 0, result.stderr
+    table = pq.read_table(out).to_pylist()
+    assert [r["id"] for r in table] == ["d0", "d1", "d2", "d3"]
+    assert set(table[0]["scores"]) == set(LABELS) and table[0]["sentences"][1]["text"] == "Three people were killed."
+    lines = list(csv.DictReader(open(summary)))
+    assert [line["id"] for line in lines] == ["d0", "d1", "d2", "d3"]
+    assert float(lines[0]["score_attack"]) == pytest.approx(table[0]["scores"]["attack"], abs=1e-4)
+    assert_user_error(run("label", "--model", str(trained_model), str(tmp_path / "a.csv"), "--output", str(tmp_path / "x.jsonl")), 'no "text" column (columns: doc, body, headline)', "--text-field")
 
 
 def test_label_with_a_folder_that_is_not_a_model(tmp_path):

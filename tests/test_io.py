@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from eventclf.errors import UserError
-from eventclf.inference.io import Skipped, atomic_writer, read_records
+from eventclf.inference.io import Skipped, read_records
 
 
 def test_reads_jsonl_gzip_and_text_folders_in_order(tmp_path: Path):
@@ -41,15 +41,3 @@ def test_missing_and_unsupported_inputs_are_user_errors(tmp_path: Path):
     (tmp_path / "x.pdf").write_text("x")
     with pytest.raises(UserError, match="unsupported"):
         list(read_records([tmp_path / "x.pdf"]))
-
-
-def test_atomic_writer_leaves_nothing_on_failure(tmp_path: Path):
-    target = tmp_path / "out.jsonl"
-    with pytest.raises(RuntimeError):
-        with atomic_writer(target) as handle:
-            handle.write("half")
-            raise RuntimeError("boom")
-    assert list(tmp_path.iterdir()) == []
-    with atomic_writer(target) as handle:
-        handle.write("whole\n")
-    assert target.read_text() == "whole\n" and len(list(tmp_path.iterdir())) == 1

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from eventclf.corpus import LABELS
 from eventclf.training import LengthBucketSampler
 
 from .conftest import REPO, SENTENCES, write_corpus

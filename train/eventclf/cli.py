@@ -111,6 +111,12 @@ def cmd_config(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def _seed_list(text: str) -> list[int]:
     try:
         seeds = [int(part) for part in text.split(",") if part.strip()]
@@ -203,13 +209,21 @@ def cmd_compare(args) -> int:
 
 
 def cmd_label(args) -> int:
-    from .inference import label_files
+    from .inference import Fields, label_files
 
-    summary = label_files(args.inputs, args.model, args.output, unit=args.unit, device=args.device, backend=args.backend, progress=not args.quiet)
+    summary = label_files(
+        args.inputs, args.model, args.output, unit=args.unit, device=args.device, backend=args.backend,
+        fields=Fields(id=args.id_field, text=args.text_field, title=args.title_field), max_chars=args.max_chars,
+        summary_csv=args.summary, errors_file=args.errors, resume=args.resume, records_per_part=args.part_records, progress=not args.quiet,
+    )
     rate = summary.sentences / max(summary.seconds, 1e-9)
-    print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {rate:.0f} sentences/s -> {args.output}", file=sys.stderr)
+    resumed = f" (resumed: {summary.resumed_parts} parts were already done)" if summary.resumed_parts else ""
+    print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {rate:.0f} sentences/s -> {args.output}{resumed}", file=sys.stderr)
     if summary.skipped:
-        print(f"skipped {len(summary.skipped)} malformed records (warnings above name each line)", file=sys.stderr)
+        print(f"skipped {summary.skipped} records that could not be labelled; each is in {summary.errors_file} with its line and reason", file=sys.stderr)
+    if summary.duplicate_ids:
+        shown = ", ".join(summary.duplicate_ids[:5]) + (", ..." if len(summary.duplicate_ids) > 5 else "")
+        print(f"{len(summary.duplicate_ids)} records repeat an earlier id ({shown}); all were labelled", file=sys.stderr)
     return 0
 
 
@@ -271,11 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", help="model folders, or folders written by `eventclf train --seeds`")
     p.add_argument("--split", choices=["validation", "test"], default="test", help="which split's metrics (default: test)")
 
-    p = _command(commands, "label", cmd_label, "label articles (or single units) in JSONL/.txt dumps")
-    p.add_argument("inputs", nargs="+", help="JSONL with id and text (optional title), .txt files, folders; .gz allowed")
+    p = _command(commands, "label", cmd_label, "label articles (or single units) in dumps: JSONL, CSV/TSV, Parquet, .txt; resumable")
+    p.add_argument("inputs", nargs="+", help="files or folders: .jsonl/.ndjson, .csv, .tsv (each plain, .gz or .zst), .parquet, .txt")
     _add_model_arg(p)
-    p.add_argument("--output", required=True, help="output JSONL, one line per input record")
+    p.add_argument("--output", required=True, help="output file: .jsonl (one line per input record, in input order) or .parquet")
     p.add_argument("--unit", choices=["article", "sentence"], default="article", help="article: split into sentences and aggregate (default); sentence: each record's text is one unit")
+    p.add_argument("--text-field", default="text", help="field or column holding the text (default: text)")
+    p.add_argument("--id-field", default="id", help="field or column holding the record id (default: id)")
+    p.add_argument("--title-field", default="title", help="field or column holding an optional title, labelled with the article (default: title)")
+    p.add_argument("--summary", metavar="CSV", help="also write one CSV row per record: id, labels, a score per label")
+    p.add_argument("--errors", metavar="FILE", help="where unlabellable records go, with line and reason (default: OUTPUT.errors.jsonl)")
+    p.add_argument("--max-chars", type=_positive_int, default=1_000_000, help="records with longer text go to the errors file (default: 1,000,000)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from the complete parts in OUTPUT.parts/")
+    p.add_argument("--part-records", type=_positive_int, default=10_000, help="input records per resumable part (default: 10,000)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
     p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch", help="torch (default), or ONNX Runtime in fp32 or with int8 weights: faster on CPU; exported once into the model folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -322,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
-        print("interrupted; no partial output was kept", file=sys.stderr)
+        print("interrupted; no half-written output was kept (`eventclf label ... --resume` continues from complete parts)", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as err:
         message = _environment_error(err)

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import logging
-import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator, Literal
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..corpus import LABELS
-from ..errors import UserError
 from ..modeling import EventClassifier
-from .io import Skipped, atomic_writer, read_records
 from .sentences import split_sentences
 
-log = logging.getLogger(__name__)
 Unit = Literal["article", "sentence"]
-
-
-@dataclass
-class LabelSummary:
-    """What a `label` run did, printed at the end and returned to Python callers."""
-
-    records: int = 0
-    sentences: int = 0
-    windowed_sentences: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 class Labeler:
@@ -51,11 +34,10 @@ class Labeler:
     def from_pretrained(cls, model_dir: str | Path, device: str = "auto", backend: str = "torch", **kwargs) -> "Labeler":
         return cls(EventClassifier.from_pretrained(model_dir, device=device, backend=backend), **kwargs)
 
-    def score_sentences(self, sentences: list[str]) -> np.ndarray:
-        """Scores, shape (len(sentences), labels), in input order."""
-        scores = np.zeros((len(sentences), len(LABELS)), dtype=np.float32)
+    def encode(self, sentences: list[str]) -> "Encoded":
+        """Tokenise into model windows, grouped into padded batches; CPU work, safe in a thread."""
         if not sentences:
-            return scores
+            return Encoded(0, np.zeros(0, dtype=np.int64), [], [], 0)
         tokenizer = self.classifier.tokenizer
         encoded = tokenizer(
             sentences,
@@ -65,14 +47,26 @@ class Labeler:
             return_overflowing_tokens=True,
         )
         owners = np.asarray(encoded["overflow_to_sample_mapping"])
-        self.windowed_sentences += int(np.count_nonzero(np.bincount(owners) > 1))
         windows = [{k: encoded[k][i] for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded} for i in range(len(owners))]
-        window_scores = np.zeros((len(windows), len(LABELS)), dtype=np.float32)
-        for batch in self._token_budget_batches([len(w["input_ids"]) for w in windows]):
-            padded = tokenizer.pad([windows[i] for i in batch], return_tensors="pt")
-            window_scores[batch] = self.classifier.score_encoded(dict(padded))
-        np.maximum.at(scores, owners, window_scores)
+        batches = list(self._token_budget_batches([len(w["input_ids"]) for w in windows]))
+        padded = [dict(tokenizer.pad([windows[i] for i in batch], return_tensors="pt")) for batch in batches]
+        return Encoded(len(sentences), owners, batches, padded, int(np.count_nonzero(np.bincount(owners) > 1)))
+
+    def score(self, encoded: "Encoded") -> np.ndarray:
+        """Scores, shape (sentences, labels), in input order; windows of one sentence are max-pooled."""
+        scores = np.zeros((encoded.sentences, len(LABELS)), dtype=np.float32)
+        if not encoded.sentences:
+            return scores
+        window_scores = np.zeros((len(encoded.owners), len(LABELS)), dtype=np.float32)
+        for batch, tensors in zip(encoded.batches, encoded.padded):
+            window_scores[batch] = self.classifier.score_encoded(tensors)
+        np.maximum.at(scores, encoded.owners, window_scores)
+        self.windowed_sentences += encoded.windowed
         return scores
+
+    def score_sentences(self, sentences: list[str]) -> np.ndarray:
+        """Scores, shape (len(sentences), labels), in input order."""
+        return self.score(self.encode(sentences))
 
     def _token_budget_batches(self, lengths: list[int]) -> Iterator[list[int]]:
         """Indices grouped longest first so each batch pads little and stays under the token budget."""
@@ -95,19 +89,22 @@ class Labeler:
         """One result {labels, scores} per text, each text treated as a single unit."""
         return [{"labels": self._labels(s), "scores": self._scores_dict(s)} for s in self.score_sentences(texts)]
 
-    def label_articles(self, articles: list[dict]) -> list[dict]:
-        """Split each {id, text, title?} into sentences, score them all together, aggregate per article.
+    def _prepare(self, records: list[dict], unit: Unit) -> tuple[list[dict], list, list, "Encoded"]:
+        """Split articles into sentences and tokenise them: everything before the model."""
+        if unit == "sentence":
+            return records, [], [], self.encode([r["text"] for r in records])
+        spans = [split_sentences(r["text"]) for r in records]
+        titles = [[r["title"]] if r.get("title") and r["title"].strip() else [] for r in records]
+        flat = [text for r, article_spans, title in zip(records, spans, titles) for text in title + [r["text"][s:e] for s, e in article_spans]]
+        return records, spans, titles, self.encode(flat)
 
-        Article scores are the max over its sentences (and its title, when given): an article
-        reports an event when any of its sentences does.
-        """
-        spans = [split_sentences(a["text"]) for a in articles]
-        units = [[a["text"][s:e] for s, e in article_spans] for a, article_spans in zip(articles, spans)]
-        titles = [[a["title"]] if a.get("title") and a["title"].strip() else [] for a in articles]
-        flat = [text for article_units, title in zip(units, titles) for text in title + article_units]
-        all_scores = self.score_sentences(flat)
+    def _finish(self, records: list[dict], spans: list, titles: list, encoded: "Encoded", unit: Unit) -> list[dict]:
+        """Run the model and build one result per record."""
+        all_scores = self.score(encoded)
+        if unit == "sentence":
+            return [{"id": r["id"], "labels": self._labels(row), "scores": self._scores_dict(row)} for r, row in zip(records, all_scores)]
         results, cursor = [], 0
-        for article, article_spans, title in zip(articles, spans, titles):
+        for article, article_spans, title in zip(records, spans, titles):
             count = len(title) + len(article_spans)
             scores = all_scores[cursor : cursor + count]
             cursor += count
@@ -119,15 +116,41 @@ class Labeler:
             results.append({"id": article["id"], "labels": self._labels(article_scores), "scores": self._scores_dict(article_scores), "sentences": sentences})
         return results
 
+    def label_articles(self, articles: list[dict]) -> list[dict]:
+        """Split each {id, text, title?} into sentences, score them all together, aggregate per article.
+
+        Article scores are the max over its sentences (and its title, when given): an article
+        reports an event when any of its sentences does.
+        """
+        return self._finish(*self._prepare(articles, "article"), "article")
+
     def label_stream(self, records: Iterable[dict], unit: Unit = "article", records_per_chunk: int = 256) -> Iterator[dict]:
-        """Label records lazily, a chunk at a time, so memory stays flat on any size of dump."""
+        """Label records lazily, a chunk at a time, so memory stays flat on any size of dump.
+
+        A background thread splits and tokenises the next chunk while the model scores this one
+        (the tokenizers release the GIL), so the model does not wait on text processing.
+        """
         iterator = iter(records)
-        while chunk := list(islice(iterator, records_per_chunk)):
-            if unit == "sentence":
-                for record, result in zip(chunk, self.label_texts([r["text"] for r in chunk])):
-                    yield {"id": record["id"], **result}
-            else:
-                yield from self.label_articles(chunk)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventclf-tokenise") as worker:
+            upcoming = worker.submit(self._prepare_next, iterator, unit, records_per_chunk)
+            while prepared := upcoming.result():
+                upcoming = worker.submit(self._prepare_next, iterator, unit, records_per_chunk)
+                yield from self._finish(*prepared, unit)
+
+    def _prepare_next(self, iterator: Iterator[dict], unit: Unit, size: int):
+        chunk = list(islice(iterator, size))
+        return self._prepare(chunk, unit) if chunk else None
+
+
+@dataclass
+class Encoded:
+    """Sentences tokenised into windows and padded batches, ready for the model."""
+
+    sentences: int
+    owners: np.ndarray  # the sentence each window belongs to
+    batches: list[list[int]]  # window indices per batch
+    padded: list[dict]  # the padded tensors of each batch
+    windowed: int  # sentences longer than one window
 
 
 def render_result(result: dict) -> str:
@@ -140,33 +163,3 @@ def render_result(result: dict) -> str:
         marker = "*" if sentence["labels"] else " "
         lines.append(f" {marker} [{tags(sentence['labels'])}] {' '.join(sentence['text'].split())}")
     return "\n".join(lines)
-
-
-def label_files(inputs: list[str | Path], model_dir: str | Path, output: str | Path, unit: Unit = "article", device: str = "auto", backend: str = "torch", progress: bool = True) -> LabelSummary:
-    """Label JSONL/text inputs into one JSONL output, written atomically, skipping bad records."""
-    labeler = Labeler.from_pretrained(model_dir, device=device, backend=backend)
-    summary = LabelSummary()
-    started = time.perf_counter()
-    bar = tqdm(desc="labelling", unit=" records", disable=not progress)
-
-    def valid_records() -> Iterator[dict]:
-        for item in read_records(inputs):
-            if isinstance(item, Skipped):
-                log.warning("%s: skipped: %s", item.where, item.reason)
-                summary.skipped.append(item)
-            else:
-                yield item
-
-    with atomic_writer(output) as handle:
-        for result in labeler.label_stream(valid_records(), unit=unit):
-            handle.write(json.dumps(result, ensure_ascii=False) + "\n")
-            summary.records += 1
-            summary.sentences += len(result.get("sentences", [None]))
-            bar.update(1)
-            bar.set_postfix(sentences_per_s=f"{summary.sentences / max(time.perf_counter() - started, 1e-9):.0f}", refresh=False)
-        bar.close()
-        if summary.records == 0:
-            raise UserError(f"{', '.join(map(str, inputs))}: no record could be read ({len(summary.skipped)} skipped); nothing was written")
-    summary.windowed_sentences = labeler.windowed_sentences
-    summary.seconds = time.perf_counter() - started
-    return summary
