@@ -18,7 +18,6 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.calibration import calibration_curve  # noqa: E402
 from sklearn.metrics import precision_recall_curve  # noqa: E402
 
 from .atomic import replacing_folder  # noqa: E402
@@ -55,11 +54,11 @@ def per_label_plot(metrics: dict, intervals: dict) -> bytes:
         values = np.array([metrics[f"{label}_{kind}"] for label in LABELS])
         low = values - np.array([intervals[f"{label}_{kind}"][0] for label in LABELS])
         high = np.array([intervals[f"{label}_{kind}"][1] for label in LABELS]) - values
-        axis.bar(np.arange(len(LABELS)) + (offset - 1) * width, values, width, yerr=[np.maximum(low, 0), np.maximum(high, 0)], capsize=3, label=kind)
+        axis.bar(np.arange(len(LABELS)) + (offset - 1) * width, values, width, yerr=[np.maximum(low, 0), np.maximum(high, 0)], capsize=3, label=kind.replace("f1", "F1"))
     axis.set_xticks(range(len(LABELS)), LABELS)
     axis.set_ylim(0, 1.05)
     axis.set_ylabel("score (95% bootstrap interval)")
-    axis.legend(loc="lower right", ncols=3)
+    axis.legend(loc="upper center", bbox_to_anchor=(0.5, 1.14), ncols=3, frameon=False)
     axis.grid(axis="y", alpha=0.3)
     return _png(figure)
 
@@ -83,21 +82,36 @@ def pr_curves_plot(scores: np.ndarray, gold: np.ndarray, thresholds: dict[str, f
     return _png(figure)
 
 
-def calibration_plot(scores: np.ndarray, gold: np.ndarray) -> tuple[bytes, dict[str, float]]:
-    """Reliability diagram per label, and each label's expected calibration error (10 equal bins)."""
-    figure, axis = plt.subplots(figsize=(4.6, 4.2))
+def calibration_plot(scores: np.ndarray, gold: np.ndarray, bins: int = 10, min_count: int = 10) -> tuple[bytes, dict[str, float]]:
+    """Reliability diagram (per label and pooled) and each label's expected calibration error.
+
+    Bins holding fewer than `min_count` sentences are left out of the picture (their fraction is
+    noise) but still count, by their weight, in the calibration error.
+    """
+    figure, axis = plt.subplots(figsize=(5, 4.4))
     axis.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
     errors = {}
+
+    def curve(score: np.ndarray, truth: np.ndarray) -> tuple[list, list, float]:
+        which = np.minimum((score * bins).astype(int), bins - 1)
+        xs, ys, error = [], [], 0.0
+        for b in np.unique(which):
+            members = which == b
+            error += abs(score[members].mean() - truth[members].mean()) * members.mean()
+            if members.sum() >= min_count:
+                xs.append(score[members].mean())
+                ys.append(truth[members].mean())
+        return xs, ys, float(error)
+
     for i, label in enumerate(LABELS):
-        if not gold[:, i].any():
-            continue
-        observed, predicted = calibration_curve(gold[:, i], scores[:, i], n_bins=10, strategy="uniform")
-        axis.plot(predicted, observed, "o-", markersize=3, label=label)
-        bins = np.minimum((scores[:, i] * 10).astype(int), 9)
-        errors[label] = float(sum(abs(scores[bins == b, i].mean() - gold[bins == b, i].mean()) * (bins == b).mean() for b in np.unique(bins)))
+        xs, ys, errors[label] = curve(scores[:, i], gold[:, i])
+        axis.plot(xs, ys, "o-", markersize=3, linewidth=1, alpha=0.8, label=label)
+    xs, ys, _ = curve(scores.ravel(), gold.ravel())
+    axis.plot(xs, ys, "s-", color="black", linewidth=2, markersize=4, label="all labels")
     axis.set_xlabel("mean predicted score")
     axis.set_ylabel("fraction positive")
-    axis.legend(fontsize=8)
+    axis.set_title(f"{bins} equal-width bins; bins with < {min_count} sentences hidden", fontsize=9)
+    axis.legend(fontsize=8, loc="upper left")
     axis.grid(alpha=0.3)
     return _png(figure), errors
 
@@ -154,7 +168,7 @@ def build_report(
     sections = [
         Section(
             "Summary",
-            f"{title}: {len(texts)} sentences" + (f" in {len(set(article_ids))} articles" if article_ids else "") + ". "
+            f"{len(texts)} sentences" + (f" in {len(set(article_ids))} articles" if article_ids else "") + ". "
             "Intervals are 95% bootstrap percentiles over 1,000 resamples" + (" of whole articles." if article_ids else " of sentences.")
             + " Baselines are fitted on the model's own train split (TF-IDF thresholds tuned on its validation split).",
             tables=[(["system", "micro-F1", "macro-F1", "example-based F1"], summary_rows)],
