@@ -195,6 +195,7 @@ def label_files(
     errors_file: str | Path | None = None,
     resume: bool = False,
     records_per_part: int = 10_000,
+    batch_tokens: int | None = None,
     progress: bool = True,
 ) -> LabelSummary:
     """Label a dump into one output file, in resumable parts; bad records go to the errors file."""
@@ -203,7 +204,7 @@ def label_files(
     errors_path = Path(errors_file) if errors_file else output.with_name(output.name + ".errors.jsonl")
     manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": unit, "fields": vars(fields), "max_chars": max_chars, "records_per_part": records_per_part}
     done = _open_parts(parts, manifest, resume, output)
-    labeler = Labeler.from_pretrained(model_dir, device=device, backend=backend)
+    labeler = Labeler.from_pretrained(model_dir, device=device, backend=backend, max_tokens_per_batch=batch_tokens)
     summary = LabelSummary(resumed_parts=done)
     started = time.perf_counter()
     items = read_records(inputs, fields=fields, max_chars=max_chars)
