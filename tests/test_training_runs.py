@@ -102,12 +102,17 @@ def test_resume_without_a_complete_checkpoint_is_refused(corpus, tiny_model_dir,
 def test_two_processes_under_torchrun_match_one_process(corpus, tiny_model_dir, tmp_path):
     """DDP on CPU (gloo): rank 0 alone writes the model, and it matches a single-process run.
 
-    batch_size is global, so both runs take the same sentences per step. Stated tolerance: test
-    metrics within 1e-4. Weights are only close, not equal: the all-reduce sums gradients in another
-    order, and Adam divides by the gradient's own size, which magnifies last-bit differences of
-    near-zero gradients; so weights must differ by far less than the training moved them.
+    batch_size is global, so both runs take the same sentences per step. Stated tolerance: every
+    score (each sentence, each label) differs by less than a quarter of what training moved the scores
+    (measured: a tenth).
+    Not bit-equal: the all-reduce sums gradients in
+    another order, and Adam divides by the gradient's own size, which magnifies last-bit differences
+    of near-zero gradients. Tuned-threshold metrics of a 6-step tiny model are not compared: a
+    threshold sits exactly on a validation score, so a 1e-6 change can flip it.
     """
-    steps = ("training.max_steps=6",)
+    from eventclf.modeling import EventClassifier
+
+    steps = ("training.max_steps=12", "training.learning_rate=0.02")
     code, _, err = finish(eventclf("train", "configs/default.yaml", *settings(corpus, tiny_model_dir, tmp_path, "single", *steps)))
     assert code == 0, err
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
@@ -117,12 +122,12 @@ def test_two_processes_under_torchrun_match_one_process(corpus, tiny_model_dir, 
     )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert ddp.stdout.count("model written to") == 1
-    metrics = {name: json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("single", "ddp")}
-    assert metrics["ddp"]["processes"] == 2 and metrics["single"]["processes"] == 1
-    assert metrics["ddp"]["test"] == pytest.approx(metrics["single"]["test"], abs=1e-4)
-    single, ddp_weights, start = weights(tmp_path / "single"), weights(tmp_path / "ddp"), weights(tiny_model_dir)
-    moved = max(float(np.abs(single[k] - start[k]).max()) for k in start)
-    assert max(float(np.abs(single[k] - ddp_weights[k]).max()) for k in single) < 0.5 * moved
+    assert json.loads((tmp_path / "ddp" / "metrics.json").read_text())["processes"] == 2
+    texts = [text for _, text, _ in SIXTY]
+    single, parallel, start = (EventClassifier.from_pretrained(folder, device="cpu").predict_scores(texts) for folder in (tmp_path / "single", tmp_path / "ddp", tiny_model_dir))
+    moved = np.abs(single - start).max()
+    assert moved > 0.02  # the runs did train, so the comparison below means something
+    assert np.abs(single - parallel).max() < 0.25 * moved, (np.abs(single - parallel).max(), moved)
 
 
 def test_seeds_give_one_model_each_and_mean_and_sd(corpus, tiny_model_dir, tmp_path):
