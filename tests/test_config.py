@@ -73,3 +73,18 @@ def test_saved_config_reloads_to_the_same_config(tmp_path: Path):
     assert path.name == CONFIG_FILENAME
     assert "# corpus_sha256: abc" in path.read_text()
     assert load_config(path) == config
+
+
+def test_pos_weight_is_none_balanced_or_one_weight_per_label():
+    weights = {"attack": 1.0, "claim": 3.0, "denial": 4.0, "retaliation": 4.0, "casualty": 1.5}
+    config = load_config(None, [f"training.pos_weight={weights}".replace("'", "")])
+    assert config.training.pos_weight == weights
+    with pytest.raises(UserError, match="training.pos_weight"):
+        load_config(None, ["training.pos_weight={attack: 2.0}"])
+    with pytest.raises(UserError, match="training.pos_weight"):
+        load_config(None, ["training.pos_weight=heavy"])
+
+
+def test_every_shipped_recipe_validates():
+    for recipe in sorted((REPO / "configs").glob("*.yaml")):
+        assert load_config(recipe).run.name == recipe.stem

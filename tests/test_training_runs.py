@@ -138,3 +138,7 @@ def test_seeds_give_one_model_each_and_mean_and_sd(corpus, tiny_model_dir, tmp_p
     assert summary["test"]["macro_f1"]["mean"] == pytest.approx(np.mean(runs))
     assert summary["test"]["macro_f1"]["sd"] == pytest.approx(np.std(runs, ddof=1))
     assert "macro_f1" in out and "±" in out
+    code, table, err = finish(eventclf("compare", str(tmp_path / "multi"), str(tmp_path / "multi" / "seed-1")))
+    assert code == 0, err
+    assert f"{summary['test']['macro_f1']['mean']:.3f} ± {summary['test']['macro_f1']['sd']:.3f}" in table
+    assert "run.seed: " in table and "1,2" in table
