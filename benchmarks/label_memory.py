@@ -9,7 +9,6 @@ the evidence that a dump of any size (1,000,000 articles) fits in the same memor
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import os
@@ -20,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import append_results, device
+from common import append_results, benchmark_parser, device
 
 
 def write_dump(path: Path, articles: int, seed: int = 0) -> int:
@@ -38,11 +37,10 @@ def write_dump(path: Path, articles: int, seed: int = 0) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--model", default="models/default", help="model folder written by `eventclf train`")
     parser.add_argument("--articles", type=int, default=2000, help="articles in the small dump; the large one has 10x")
     parser.add_argument("--backend", default="onnx-int8", help="backend passed to eventclf label")
-    parser.add_argument("--results", default="benchmarks/RESULTS.md", help="markdown file the table is appended to")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import random
 import resource
 import subprocess
 import sys
 import time
 
-from common import append_results, device
+from common import append_results, benchmark_parser, device, offline
 
 BACKENDS = ("pipeline", "torch", "onnx", "onnx-int8")
 
@@ -56,15 +55,13 @@ def run_one(backend: str, model: str, count: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--model", default="models/default", help="model folder written by `eventclf train`")
     parser.add_argument("--sentences", type=int, default=20000, help="sentences labelled by every backend")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated subset of " + ", ".join(BACKENDS))
-    parser.add_argument("--results", default="benchmarks/RESULTS.md", help="markdown file the table is appended to")
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    offline()
     if args.run_one:
         print(json.dumps(run_one(args.run_one, args.model, args.sentences)))
         return

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from common import append_results, device
+from common import append_results, benchmark_parser, device, offline
 
 # What "speed features off" means per device; "on" is the config as written.
 OFF = {
@@ -86,15 +85,13 @@ def run_one(config_path: str, overrides: list[str], steps: int, warmup: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = benchmark_parser(__doc__)
     parser.add_argument("config", nargs="?", default="configs/default.yaml", help="training recipe (default: configs/default.yaml)")
     parser.add_argument("--steps", type=int, default=40, help="optimiser steps per variant")
     parser.add_argument("--warmup", type=int, default=5, help="first steps not timed")
-    parser.add_argument("--results", default="benchmarks/RESULTS.md", help="markdown file the table is appended to")
     parser.add_argument("--run-one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    offline()
     if args.run_one:
         print(json.dumps(run_one(args.config, json.loads(args.run_one), args.steps, args.warmup)))
         return
