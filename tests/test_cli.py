@@ -234,3 +234,20 @@ def test_export_reports_agreement_with_torch(trained_model, corpus_file, tmp_pat
     # Scores of a two-step model sit on its thresholds, so compare scores rather than labels here.
     assert "onnx vs torch on 20 sentences: label agreement" in result.stdout
     assert "largest score difference 0.0000" in result.stdout
+
+
+def test_ray_engine_on_a_local_instance_matches_the_local_engine(trained_model, tmp_path):
+    """--engine ray (Ray Data map_batches over an actor) writes what the local engine writes."""
+    pytest.importorskip("ray")
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text((REPO / "data/samples/articles.jsonl").read_text() + "{broken\n")
+    local, distributed = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    assert run("label", "--model", str(trained_model), str(dump), "data/samples/txt", "--output", str(local), "--quiet").returncode == 0
+    result = run("label", "--model", str(trained_model), str(dump), "data/samples/txt", "--output", str(distributed), "--engine", "ray", "--summary", str(tmp_path / "s.csv"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    mine, theirs = ([json.loads(line) for line in path.read_text().splitlines()] for path in (local, distributed))
+    assert [r["id"] for r in theirs] == [r["id"] for r in mine]
+    for a, b in zip(mine, theirs):
+        assert a["labels"] == b["labels"] and a["scores"] == pytest.approx(b["scores"], abs=1e-3)
+    assert (tmp_path / "ray.jsonl.errors.jsonl").read_text() == (tmp_path / "local.jsonl.errors.jsonl").read_text()
+    assert_user_error(run("label", "--model", str(trained_model), str(dump), "--output", str(distributed), "--engine", "ray", "--resume"), "--resume works with the local engine only")

@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -164,15 +164,15 @@ def _summary_sink(path: Path):
         yield lambda result: writer.writerow([result["id"], ";".join(result["labels"]), *(result["scores"][label] for label in LABELS)])
 
 
-def _finalise(parts: Path, count: int, output: Path, unit: Unit, summary_csv: Path | None) -> list[str]:
-    """Turn the parts into the output (and the summary CSV), each written atomically; returns repeated ids."""
+def write_outputs(results: Iterable[dict], output: Path, unit: Unit, summary_csv: Path | None) -> list[str]:
+    """Write results as the output (and the summary CSV), each atomically; returns repeated ids."""
     seen: set[bytes] = set()  # 12-byte digests: flat memory even for millions of ids
     repeated: list[str] = []
     with ExitStack() as stack:
         sinks = [stack.enter_context((_parquet_sink if output_format(output) == "parquet" else _jsonl_sink)(output, unit))]
         if summary_csv is not None:
             sinks.append(stack.enter_context(_summary_sink(summary_csv)))
-        for result in _results(parts, count):
+        for result in results:
             key = hashlib.blake2b(str(result["id"]).encode(), digest_size=12).digest()
             if key in seen:
                 repeated.append(str(result["id"]))
@@ -180,6 +180,19 @@ def _finalise(parts: Path, count: int, output: Path, unit: Unit, summary_csv: Pa
             for sink in sinks:
                 sink(result)
     return repeated
+
+
+def write_errors(errors: list[dict], path: Path) -> Path | None:
+    """The records that could not be labelled, one JSON line each with where and why; None if none."""
+    if not errors:
+        return None
+    with replacing(path) as partial:
+        partial.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
+    return path
+
+
+def errors_path_for(output: Path, errors_file: str | Path | None) -> Path:
+    return Path(errors_file) if errors_file else output.with_name(output.name + ".errors.jsonl")
 
 
 def label_files(
@@ -201,7 +214,7 @@ def label_files(
     """Label a dump into one output file, in resumable parts; bad records go to the errors file."""
     output = Path(output)
     parts = output.with_name(output.name + ".parts")
-    errors_path = Path(errors_file) if errors_file else output.with_name(output.name + ".errors.jsonl")
+    errors_path = errors_path_for(output, errors_file)
     manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": unit, "fields": vars(fields), "max_chars": max_chars, "records_per_part": records_per_part}
     done = _open_parts(parts, manifest, resume, output)
     labeler = Labeler.from_pretrained(model_dir, device=device, backend=backend, max_tokens_per_batch=batch_tokens)
@@ -227,11 +240,8 @@ def label_files(
     if summary.records == 0:
         shutil.rmtree(parts)
         raise UserError(f"{', '.join(map(str, inputs))}: no record could be read ({summary.skipped} skipped); nothing was written")
-    if errors:
-        with replacing(errors_path) as partial:
-            partial.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors), encoding="utf-8")
-        summary.errors_file = errors_path
-    summary.duplicate_ids = _finalise(parts, index, output, unit, Path(summary_csv) if summary_csv else None)
+    summary.errors_file = write_errors(errors, errors_path)
+    summary.duplicate_ids = write_outputs(_results(parts, index), output, unit, Path(summary_csv) if summary_csv else None)
     shutil.rmtree(parts)
     summary.seconds = time.perf_counter() - started
     return summary

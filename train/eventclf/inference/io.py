@@ -149,18 +149,23 @@ def _text_record(path: Path, max_chars: int) -> dict | Skipped:
     return _check({"id": str(path), "text": text}, str(path), Fields(), max_chars)
 
 
+def read_file_records(path: Path, fields: Fields = Fields(), max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[dict | Skipped]:
+    """Records {id, text, title, where} or Skipped markers of one input file, streaming, in order."""
+    kind = input_format(path)
+    try:
+        if kind == "text":
+            yield _text_record(path, max_chars)
+        elif kind == "jsonl":
+            yield from _jsonl_records(path, fields, max_chars)
+        elif kind == "parquet":
+            yield from _parquet_records(path, fields, max_chars)
+        else:
+            yield from _csv_records(path, fields, max_chars, "," if kind == "csv" else "\t")
+    except (OSError, EOFError) as err:
+        yield Skipped(str(path), f"cannot read the rest of the file ({err})")
+
+
 def read_records(paths: list[str | Path], fields: Fields = Fields(), max_chars: int = DEFAULT_MAX_CHARS) -> Iterator[dict | Skipped]:
     """Yield records {id, text, title, where} or Skipped markers, streaming, in input order."""
     for path in input_files(paths):
-        kind = input_format(path)
-        try:
-            if kind == "text":
-                yield _text_record(path, max_chars)
-            elif kind == "jsonl":
-                yield from _jsonl_records(path, fields, max_chars)
-            elif kind == "parquet":
-                yield from _parquet_records(path, fields, max_chars)
-            else:
-                yield from _csv_records(path, fields, max_chars, "," if kind == "csv" else "\t")
-        except (OSError, EOFError) as err:
-            yield Skipped(str(path), f"cannot read the rest of the file ({err})")
+        yield from read_file_records(path, fields, max_chars)
