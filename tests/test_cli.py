@@ -131,6 +131,11 @@ def test_label_killed_mid_run_resumes_with_every_record_once(trained_model, tmp_
     assert "resumed:" in resumed.stderr and not parts.exists()
     assert [json.loads(line)["id"] for line in broken.read_text().splitlines()] == list(range(3000))
     assert broken.read_text() == clean.read_text()
+    # Two worker processes (one per GPU on a GPU machine) share the parts and write the same output.
+    shared = tmp_path / "shared.jsonl"
+    result = run("label", "--model", str(trained_model), str(dump), "--output", str(shared), "--part-records", "100", "--workers", "2", "--quiet")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shared.read_text() == clean.read_text()
 
 
 def test_label_reads_csv_parquet_zst_and_writes_parquet_and_a_summary(trained_model, tmp_path):

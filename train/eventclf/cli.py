@@ -222,7 +222,7 @@ def cmd_label(args) -> int:
 
         summary = label_files_ray(args.inputs, args.model, args.output, workers=args.workers, **common)
     else:
-        summary = label_files(args.inputs, args.model, args.output, resume=args.resume, records_per_part=args.part_records, progress=not args.quiet, **common)
+        summary = label_files(args.inputs, args.model, args.output, resume=args.resume, records_per_part=args.part_records, workers=args.workers, progress=not args.quiet, **common)
     rate = summary.sentences / max(summary.seconds, 1e-9)
     resumed = f" (resumed: {summary.resumed_parts} parts were already done)" if summary.resumed_parts else ""
     print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {rate:.0f} sentences/s -> {args.output}{resumed}", file=sys.stderr)
@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-chars", type=_positive_int, default=1_000_000, help="records with longer text go to the errors file (default: 1,000,000)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from the complete parts in OUTPUT.parts/ (local engine)")
     p.add_argument("--engine", choices=["local", "ray"], default="local", help="local (default): this process; ray: Ray Data actors on the cluster in RAY_ADDRESS, or a local Ray instance")
-    p.add_argument("--workers", type=_positive_int, help="with --engine ray: labelling actors (default: one per GPU, else one)")
+    p.add_argument("--workers", type=_positive_int, help="labelling processes (local engine) or actors (ray); default: one per GPU, else one")
     p.add_argument("--part-records", type=_positive_int, default=10_000, help="input records per resumable part (default: 10,000)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
     p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch", help="torch (default), or ONNX Runtime in fp32 or with int8 weights: faster on CPU; exported once into the model folder")

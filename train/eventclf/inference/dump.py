@@ -13,6 +13,8 @@ import csv
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import shutil
 import time
 from contextlib import ExitStack, contextmanager
@@ -21,6 +23,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import torch
 from tqdm.auto import tqdm
 
 from ..atomic import replacing
@@ -62,11 +65,8 @@ def _write_json(path: Path, value) -> None:
 
 
 def _completed_parts(parts: Path) -> int:
-    """Parts 0..n-1 whose results are on disk (a results file is renamed last, so it means complete)."""
-    count = 0
-    while _part(parts, count, "jsonl").exists() and _part(parts, count, "meta.json").exists():
-        count += 1
-    return count
+    """Parts whose results are on disk (a results file is renamed last, so it means complete)."""
+    return len(list(parts.glob("part-*.jsonl")))
 
 
 def _open_parts(parts: Path, manifest: dict, resume: bool, output: Path) -> int:
@@ -195,6 +195,57 @@ def errors_path_for(output: Path, errors_file: str | Path | None) -> Path:
     return Path(errors_file) if errors_file else output.with_name(output.name + ".errors.jsonl")
 
 
+@dataclass(frozen=True)
+class Job:
+    """What every labelling worker needs to know, picklable for worker processes."""
+
+    inputs: list[str]
+    model_dir: str
+    parts: Path
+    unit: Unit
+    device: str
+    backend: str
+    fields: Fields
+    max_chars: int
+    records_per_part: int
+    batch_tokens: int | None
+
+
+def _is_done(parts: Path, index: int) -> bool:
+    return _part(parts, index, "jsonl").exists() and _part(parts, index, "meta.json").exists()
+
+
+def _label_share(job: Job, worker: int, workers: int, progress: bool = False) -> int:
+    """Label the parts numbered worker, worker + workers, ... that are not on disk; returns the part count.
+
+    Every worker reads the whole input (reading is cheap next to the model) but labels only its share,
+    so several workers (one per GPU) fill one parts folder that resumes like a single worker's.
+    """
+    device = job.device
+    if workers > 1:
+        if torch.cuda.device_count() >= workers and job.device != "cpu":
+            device = f"cuda:{worker}"
+        else:
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    labeler = Labeler.from_pretrained(job.model_dir, device=device, backend=job.backend, max_tokens_per_batch=job.batch_tokens)
+    items = read_records(job.inputs, fields=job.fields, max_chars=job.max_chars)
+    bar = tqdm(desc="labelling", unit=" records", disable=not progress)
+    started, sentences, index = time.perf_counter(), 0, 0
+    while chunk := list(islice(items, job.records_per_part)):
+        if index % workers == worker and not _is_done(job.parts, index):
+            sentences += _label_part(labeler, chunk, job.unit, job.parts, index)["sentences"]
+            bar.set_postfix(sentences_per_s=f"{sentences / max(time.perf_counter() - started, 1e-9):.0f}", refresh=False)
+        bar.update(len(chunk))
+        index += 1
+    bar.close()
+    return index
+
+
+def default_workers(device: str) -> int:
+    """One worker per GPU when there are several; otherwise one."""
+    return max(torch.cuda.device_count(), 1) if device != "cpu" else 1
+
+
 def label_files(
     inputs: list[str | Path],
     model_dir: str | Path,
@@ -209,28 +260,27 @@ def label_files(
     resume: bool = False,
     records_per_part: int = 10_000,
     batch_tokens: int | None = None,
+    workers: int | None = None,
     progress: bool = True,
 ) -> LabelSummary:
-    """Label a dump into one output file, in resumable parts; bad records go to the errors file."""
+    """Label a dump into one output file, in resumable parts; bad records go to the errors file.
+
+    `workers` processes share the parts (default: one per GPU when there are several, else one).
+    """
     output = Path(output)
     parts = output.with_name(output.name + ".parts")
     errors_path = errors_path_for(output, errors_file)
     manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": unit, "fields": vars(fields), "max_chars": max_chars, "records_per_part": records_per_part}
     done = _open_parts(parts, manifest, resume, output)
-    labeler = Labeler.from_pretrained(model_dir, device=device, backend=backend, max_tokens_per_batch=batch_tokens)
     summary = LabelSummary(resumed_parts=done)
     started = time.perf_counter()
-    items = read_records(inputs, fields=fields, max_chars=max_chars)
-    bar = tqdm(desc="labelling", unit=" records", disable=not progress)
-    index = 0
-    while chunk := list(islice(items, records_per_part)):
-        if index >= done:
-            meta = _label_part(labeler, chunk, unit, parts, index)
-            summary.sentences += meta["sentences"]
-            bar.set_postfix(sentences_per_s=f"{summary.sentences / max(time.perf_counter() - started, 1e-9):.0f}", refresh=False)
-        bar.update(len(chunk))
-        index += 1
-    bar.close()
+    job = Job([str(p) for p in inputs], str(model_dir), parts, unit, device, backend, fields, max_chars, records_per_part, batch_tokens)
+    workers = workers or default_workers(device)
+    if workers == 1:
+        index = _label_share(job, 0, 1, progress)
+    else:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            index = max(pool.starmap(_label_share, [(job, worker, workers) for worker in range(workers)]))
 
     metas = [json.loads(_part(parts, i, "meta.json").read_text()) for i in range(index)]
     summary.records = sum(m["records"] for m in metas)
