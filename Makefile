@@ -3,7 +3,7 @@ PYTHON ?= python3
 CPU_TORCH := torch==2.13.0
 MODEL := models/default
 
-.PHONY: install demo test
+.PHONY: install install-dev demo test
 
 # On machines without an NVIDIA GPU, install the pinned CPU build of torch first,
 # so the `torch>=2.4` requirement does not pull gigabytes of CUDA packages.
@@ -11,6 +11,9 @@ install:
 	@$(PYTHON) -c "import torch" 2>/dev/null || { \
 	  if command -v nvidia-smi >/dev/null 2>&1; then $(PYTHON) -m pip install torch; \
 	  else $(PYTHON) -m pip install $(CPU_TORCH); fi; }
+	$(PYTHON) -m pip install -q -e .
+
+install-dev: install
 	$(PYTHON) -m pip install -q -e ".[dev]"
 
 demo: install
@@ -21,5 +24,5 @@ demo: install
 	eventclf label --model $(MODEL) data/samples --output $(MODEL)/samples.labelled.jsonl
 	eventclf show $(MODEL)/samples.labelled.jsonl
 
-test: install
+test: install-dev
 	$(PYTHON) -m pytest -q tests
