@@ -72,9 +72,12 @@ def test_trained_folder_evaluates(trained_model, corpus_file):
 
 def test_label_articles_and_sentences_output_shapes(trained_model, tmp_path):
     articles = tmp_path / "articles.jsonl"
-    assert run("label", "--model", str(trained_model), "data/samples", "--output", str(articles), "--quiet").returncode == 0
+    labelled = run("label", "--model", str(trained_model), "data/samples", "--output", str(articles), "--quiet")
+    assert labelled.returncode == 0, labelled.stderr
     inputs = [json.loads(line) for line in (REPO / "data/samples/articles.jsonl").read_text().splitlines()]
     results = [json.loads(line) for line in articles.read_text().splitlines()]
+    sentences = sum(len(r["sentences"]) for r in results)
+    assert f"labelled {len(results)} records ({sentences} sentences, " in labelled.stderr and sentences > len(results)
     assert len(results) == len(inputs) + len(list((REPO / "data/samples/txt").glob("*.txt")))
     for record, result in zip(inputs, results):
         assert list(result) == ["id", "labels", "scores", "sentences"] and result["id"] == record["id"]

@@ -223,9 +223,10 @@ def cmd_label(args) -> int:
         summary = label_files_ray(args.inputs, args.model, args.output, workers=args.workers, **common)
     else:
         summary = label_files(args.inputs, args.model, args.output, resume=args.resume, records_per_part=args.part_records, workers=args.workers, progress=not args.quiet, **common)
-    rate = summary.sentences / max(summary.seconds, 1e-9)
-    resumed = f" (resumed: {summary.resumed_parts} parts were already done)" if summary.resumed_parts else ""
-    print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {rate:.0f} sentences/s -> {args.output}{resumed}", file=sys.stderr)
+    speed = f"{summary.sentences / max(summary.seconds, 1e-9):.0f} sentences/s"
+    if summary.resumed_parts:
+        speed = f"resumed: {summary.resumed_parts} parts were already done"
+    print(f"labelled {summary.records} records ({summary.sentences} sentences, {summary.windowed_sentences} windowed) in {summary.seconds:.1f}s, {speed} -> {args.output}", file=sys.stderr)
     if summary.skipped:
         print(f"skipped {summary.skipped} records that could not be labelled; each is in {summary.errors_file} with its line and reason", file=sys.stderr)
     if summary.duplicate_ids:

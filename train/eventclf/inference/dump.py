@@ -284,6 +284,7 @@ def label_files(
 
     metas = [json.loads(_part(parts, i, "meta.json").read_text()) for i in range(index)]
     summary.records = sum(m["records"] for m in metas)
+    summary.sentences = sum(m["sentences"] for m in metas)
     summary.windowed_sentences = sum(m["windowed"] for m in metas)
     errors = [error for m in metas for error in m["errors"]]
     summary.skipped = len(errors)
