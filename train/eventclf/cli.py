@@ -305,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--errors", metavar="FILE", help="where unlabellable records go, with line and reason (default: OUTPUT.errors.jsonl)")
     p.add_argument("--max-chars", type=_positive_int, default=1_000_000, help="records with longer text go to the errors file (default: 1,000,000)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from the complete parts in OUTPUT.parts/ (local engine)")
-    p.add_argument("--engine", choices=["local", "ray"], default="local", help="local (default): this process; ray: Ray Data actors on the cluster in RAY_ADDRESS, or a local Ray instance")
+    p.add_argument("--engine", choices=["local", "ray"], default="local", help="local (default): this machine; ray: Ray Data actors on the cluster in RAY_ADDRESS, or a local Ray instance")
     p.add_argument("--workers", type=_positive_int, help="labelling processes (local engine) or actors (ray); default: one per GPU, else one")
     p.add_argument("--part-records", type=_positive_int, default=10_000, help="input records per resumable part (default: 10,000)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
