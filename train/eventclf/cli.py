@@ -209,20 +209,20 @@ def cmd_compare(args) -> int:
 
 
 def cmd_label(args) -> int:
-    from .inference import Fields, label_files
+    from .inference import Fields, LabelOptions, label_files
 
-    common = dict(
+    options = LabelOptions(
         unit=args.unit, device=args.device, backend=args.backend, fields=Fields(id=args.id_field, text=args.text_field, title=args.title_field),
-        max_chars=args.max_chars, summary_csv=args.summary, errors_file=args.errors, batch_tokens=args.batch_tokens,
+        max_chars=args.max_chars, batch_tokens=args.batch_tokens, summary_csv=args.summary, errors_file=args.errors,
     )
     if args.engine == "ray":
         if args.resume:
             raise UserError("--resume works with the local engine only; rerun the Ray job, or use --engine local")
         from .inference.ray_engine import label_files_ray
 
-        summary = label_files_ray(args.inputs, args.model, args.output, workers=args.workers, **common)
+        summary = label_files_ray(args.inputs, args.model, args.output, options, workers=args.workers)
     else:
-        summary = label_files(args.inputs, args.model, args.output, resume=args.resume, records_per_part=args.part_records, workers=args.workers, progress=not args.quiet, **common)
+        summary = label_files(args.inputs, args.model, args.output, options, resume=args.resume, records_per_part=args.part_records, workers=args.workers, progress=not args.quiet)
     speed = f"{summary.sentences / max(summary.seconds, 1e-9):.0f} sentences/s"
     if summary.resumed_parts:
         speed = f"resumed: {summary.resumed_parts} parts were already done"
@@ -301,8 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-field", default="text", help="field or column holding the text (default: text)")
     p.add_argument("--id-field", default="id", help="field or column holding the record id (default: id)")
     p.add_argument("--title-field", default="title", help="field or column holding an optional title, labelled with the article (default: title)")
-    p.add_argument("--summary", metavar="CSV", help="also write one CSV row per record: id, labels, a score per label")
-    p.add_argument("--errors", metavar="FILE", help="where unlabellable records go, with line and reason (default: OUTPUT.errors.jsonl)")
+    p.add_argument("--summary", type=Path, metavar="CSV", help="also write one CSV row per record: id, labels, a score per label")
+    p.add_argument("--errors", type=Path, metavar="FILE", help="where unlabellable records go, with line and reason (default: OUTPUT.errors.jsonl)")
     p.add_argument("--max-chars", type=_positive_int, default=1_000_000, help="records with longer text go to the errors file (default: 1,000,000)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from the complete parts in OUTPUT.parts/ (local engine)")
     p.add_argument("--engine", choices=["local", "ray"], default="local", help="local (default): this machine; ray: Ray Data actors on the cluster in RAY_ADDRESS, or a local Ray instance")

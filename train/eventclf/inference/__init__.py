@@ -1,7 +1,7 @@
 """Stage 5: articles -> sentences -> labels. Reads model folders; never reaches back into training."""
 
-from .dump import LabelSummary, label_files
+from .dump import LabelOptions, LabelSummary, label_files
 from .io import Fields
 from .labeler import Labeler, render_result
 
-__all__ = ["Fields", "LabelSummary", "Labeler", "label_files", "render_result"]
+__all__ = ["Fields", "LabelOptions", "LabelSummary", "Labeler", "label_files", "render_result"]

@@ -51,6 +51,20 @@ class LabelSummary:
     errors_file: Path | None = None
 
 
+@dataclass(frozen=True)
+class LabelOptions:
+    """How to read, label and report a dump; the same for every engine."""
+
+    unit: Unit = "article"
+    device: str = "auto"
+    backend: str = "torch"
+    fields: Fields = Fields()
+    max_chars: int = DEFAULT_MAX_CHARS
+    batch_tokens: int | None = None
+    summary_csv: Path | None = None
+    errors_file: Path | None = None
+
+
 def output_format(output: Path) -> str:
     return "parquet" if output.name.lower().endswith(".parquet") else "jsonl"
 
@@ -191,8 +205,8 @@ def write_errors(errors: list[dict], path: Path) -> Path | None:
     return path
 
 
-def errors_path_for(output: Path, errors_file: str | Path | None) -> Path:
-    return Path(errors_file) if errors_file else output.with_name(output.name + ".errors.jsonl")
+def errors_path_for(output: Path, errors_file: Path | None) -> Path:
+    return errors_file or output.with_name(output.name + ".errors.jsonl")
 
 
 @dataclass(frozen=True)
@@ -202,13 +216,8 @@ class Job:
     inputs: list[str]
     model_dir: str
     parts: Path
-    unit: Unit
-    device: str
-    backend: str
-    fields: Fields
-    max_chars: int
+    options: LabelOptions
     records_per_part: int
-    batch_tokens: int | None
 
 
 def _is_done(parts: Path, index: int) -> bool:
@@ -221,19 +230,20 @@ def _label_share(job: Job, worker: int, workers: int, progress: bool = False) ->
     Every worker reads the whole input (reading is cheap next to the model) but labels only its share,
     so several workers (one per GPU) fill one parts folder that resumes like a single worker's.
     """
-    device = job.device
+    options = job.options
+    device = options.device
     if workers > 1:
-        if torch.cuda.device_count() >= workers and job.device != "cpu":
+        if torch.cuda.device_count() >= workers and options.device != "cpu":
             device = f"cuda:{worker}"
         else:
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
-    labeler = Labeler.from_pretrained(job.model_dir, device=device, backend=job.backend, max_tokens_per_batch=job.batch_tokens)
-    items = read_records(job.inputs, fields=job.fields, max_chars=job.max_chars)
+    labeler = Labeler.from_pretrained(job.model_dir, device=device, backend=options.backend, max_tokens_per_batch=options.batch_tokens)
+    items = read_records(job.inputs, fields=options.fields, max_chars=options.max_chars)
     bar = tqdm(desc="labelling", unit=" records", disable=not progress)
     started, sentences, index = time.perf_counter(), 0, 0
     while chunk := list(islice(items, job.records_per_part)):
         if index % workers == worker and not _is_done(job.parts, index):
-            sentences += _label_part(labeler, chunk, job.unit, job.parts, index)["sentences"]
+            sentences += _label_part(labeler, chunk, options.unit, job.parts, index)["sentences"]
             bar.set_postfix(sentences_per_s=f"{sentences / max(time.perf_counter() - started, 1e-9):.0f}", refresh=False)
         bar.update(len(chunk))
         index += 1
@@ -250,16 +260,9 @@ def label_files(
     inputs: list[str | Path],
     model_dir: str | Path,
     output: str | Path,
-    unit: Unit = "article",
-    device: str = "auto",
-    backend: str = "torch",
-    fields: Fields = Fields(),
-    max_chars: int = DEFAULT_MAX_CHARS,
-    summary_csv: str | Path | None = None,
-    errors_file: str | Path | None = None,
+    options: LabelOptions = LabelOptions(),
     resume: bool = False,
     records_per_part: int = 10_000,
-    batch_tokens: int | None = None,
     workers: int | None = None,
     progress: bool = True,
 ) -> LabelSummary:
@@ -269,13 +272,13 @@ def label_files(
     """
     output = Path(output)
     parts = output.with_name(output.name + ".parts")
-    errors_path = errors_path_for(output, errors_file)
-    manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": unit, "fields": vars(fields), "max_chars": max_chars, "records_per_part": records_per_part}
+    manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": options.unit,
+                "fields": vars(options.fields), "max_chars": options.max_chars, "records_per_part": records_per_part}
     done = _open_parts(parts, manifest, resume, output)
     summary = LabelSummary(resumed_parts=done)
     started = time.perf_counter()
-    job = Job([str(p) for p in inputs], str(model_dir), parts, unit, device, backend, fields, max_chars, records_per_part, batch_tokens)
-    workers = workers or default_workers(device)
+    job = Job([str(p) for p in inputs], str(model_dir), parts, options, records_per_part)
+    workers = workers or default_workers(options.device)
     if workers == 1:
         index = _label_share(job, 0, 1, progress)
     else:
@@ -291,8 +294,8 @@ def label_files(
     if summary.records == 0:
         shutil.rmtree(parts)
         raise UserError(f"{', '.join(map(str, inputs))}: no record could be read ({summary.skipped} skipped); nothing was written")
-    summary.errors_file = write_errors(errors, errors_path)
-    summary.duplicate_ids = write_outputs(_results(parts, index), output, unit, Path(summary_csv) if summary_csv else None)
+    summary.errors_file = write_errors(errors, errors_path_for(output, options.errors_file))
+    summary.duplicate_ids = write_outputs(_results(parts, index), output, options.unit, options.summary_csv)
     shutil.rmtree(parts)
     summary.seconds = time.perf_counter() - started
     return summary

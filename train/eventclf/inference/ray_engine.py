@@ -16,8 +16,8 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import UserError
-from .dump import LabelSummary, errors_path_for, write_errors, write_outputs
-from .io import DEFAULT_MAX_CHARS, Fields, Skipped, input_files, read_file_records
+from .dump import LabelOptions, LabelSummary, errors_path_for, write_errors, write_outputs
+from .io import Fields, Skipped, input_files, read_file_records
 from .labeler import Labeler, Unit
 
 RECORDS_PER_BATCH = 256
@@ -55,20 +55,7 @@ class LabelActor:
         return {"result": np.array(results, dtype=object), "where": batch["where"], "error": batch["error"], "windowed": windowed}
 
 
-def label_files_ray(
-    inputs: list[str | Path],
-    model_dir: str | Path,
-    output: str | Path,
-    unit: Unit = "article",
-    device: str = "auto",
-    backend: str = "torch",
-    fields: Fields = Fields(),
-    max_chars: int = DEFAULT_MAX_CHARS,
-    summary_csv: str | Path | None = None,
-    errors_file: str | Path | None = None,
-    batch_tokens: int | None = None,
-    workers: int | None = None,
-) -> LabelSummary:
+def label_files_ray(inputs: list[str | Path], model_dir: str | Path, output: str | Path, options: LabelOptions = LabelOptions(), workers: int | None = None) -> LabelSummary:
     """Label a dump on Ray Data; `workers` actors (default: one per GPU, else one)."""
     import ray
 
@@ -87,10 +74,10 @@ def label_files_ray(
         actors = min(actors, max(1, int(resources.get("CPU", 1)) - 1))
     dataset = (
         ray.data.from_items([{"path": str(path)} for path in files])
-        .flat_map(_file_rows, fn_kwargs={"fields": fields, "max_chars": max_chars})
+        .flat_map(_file_rows, fn_kwargs={"fields": options.fields, "max_chars": options.max_chars})
         .map_batches(
             LabelActor,
-            fn_constructor_kwargs={"model_dir": str(Path(model_dir).resolve()), "unit": unit, "backend": backend, "device": "cuda" if gpus else device, "batch_tokens": batch_tokens},
+            fn_constructor_kwargs={"model_dir": str(Path(model_dir).resolve()), "unit": options.unit, "backend": options.backend, "device": "cuda" if gpus else options.device, "batch_tokens": options.batch_tokens},
             batch_size=RECORDS_PER_BATCH,
             concurrency=actors,
             num_gpus=1 if gpus else 0,
@@ -99,11 +86,11 @@ def label_files_ray(
     summary = LabelSummary()
     errors: list[dict] = []
     try:
-        _collect(dataset, summary, errors, output, unit, summary_csv)
+        _collect(dataset, summary, errors, output, options)
     finally:
         ray.shutdown()
     summary.skipped = len(errors)
-    summary.errors_file = write_errors(errors, errors_path_for(output, errors_file))
+    summary.errors_file = write_errors(errors, errors_path_for(output, options.errors_file))
     if summary.records == 0:
         output.unlink(missing_ok=True)
         raise UserError(f"{', '.join(map(str, inputs))}: no record could be read ({summary.skipped} skipped); nothing was written")
@@ -111,7 +98,7 @@ def label_files_ray(
     return summary
 
 
-def _collect(dataset, summary: LabelSummary, errors: list[dict], output: Path, unit: Unit, summary_csv: str | Path | None) -> None:
+def _collect(dataset, summary: LabelSummary, errors: list[dict], output: Path, options: LabelOptions) -> None:
     """Stream the labelled rows, in input order, into the output files and the run's counts."""
 
     def results() -> Iterator[dict]:
@@ -125,4 +112,4 @@ def _collect(dataset, summary: LabelSummary, errors: list[dict], output: Path, u
             summary.sentences += len(result.get("sentences", [None]))
             yield result
 
-    summary.duplicate_ids = write_outputs(results(), output, unit, Path(summary_csv) if summary_csv else None)
+    summary.duplicate_ids = write_outputs(results(), output, options.unit, options.summary_csv)
