@@ -447,7 +447,8 @@ Keyword rules kept in the package, and TF-IDF + logistic regression fitted on th
 intervals, precision-recall curves, calibration, co-occurrence and the worst errors.
 
 ## How to use
-Label a dump of articles (JSONL with `id` and `text`, .txt files or folders; `.gz` allowed):
+Label a dump of articles (JSONL, CSV/TSV or Parquet with `id` and `text`, .txt files, or folders;
+`.gz` and `.zst` allowed). Bad records go to an errors file; `--resume` continues a killed run:
 ```
 eventclf label --model <this folder> articles.jsonl --output labelled.jsonl
 eventclf label --model <this folder> articles.jsonl --output labelled.jsonl --backend onnx-int8   # faster on CPU
@@ -458,8 +459,8 @@ In Python: `from eventclf import Labeler`. The resolved training config is `even
 ## Limitations
 - Trained on English sentences written for the eventclf corpus; real news differs in style, length
   and topic mix, so expect lower scores on real dumps than on this test split.
-- The test split is small: per-label intervals are several points wide, and the weaker labels
-  (claim, retaliation) carry the widest ones.
+- The test split is small: per-label intervals are several points wide, widest for the smaller
+  labels (claim, denial, retaliation: 100-160 test sentences each).
 - Scores are not calibrated probabilities (see the report's calibration plot).
 - Sentence-level: events stated across two sentences, or only implied, can be missed.
 
