@@ -16,6 +16,8 @@ from .sentences import split_sentences
 
 Unit = Literal["article", "sentence"]
 CPU_BATCH_TOKENS = 1024
+ARTICLES_PER_CHUNK = 256
+UNITS_PER_CHUNK = 2048
 CUDA_BATCH_TOKENS = 65536
 
 
@@ -128,12 +130,16 @@ class Labeler:
         """
         return self._finish(*self._prepare(articles, "article"), "article")
 
-    def label_stream(self, records: Iterable[dict], unit: Unit = "article", records_per_chunk: int = 256) -> Iterator[dict]:
+    def label_stream(self, records: Iterable[dict], unit: Unit = "article", records_per_chunk: int | None = None) -> Iterator[dict]:
         """Label records lazily, a chunk at a time, so memory stays flat on any size of dump.
+
+        A chunk is the window in which sentences are sorted by length: about 2,000 sentences
+        (256 articles, or 2,048 single units) keeps padding low and memory small.
 
         A background thread splits and tokenises the next chunk while the model scores this one
         (the tokenizers release the GIL), so the model does not wait on text processing.
         """
+        records_per_chunk = records_per_chunk or (ARTICLES_PER_CHUNK if unit == "article" else UNITS_PER_CHUNK)
         iterator = iter(records)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventclf-tokenise") as worker:
             upcoming = worker.submit(self._prepare_next, iterator, unit, records_per_chunk)
