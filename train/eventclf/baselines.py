@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import joblib
@@ -44,9 +45,12 @@ class KeywordRules:
             raise UserError(located(path, None, "keyword rules must map each label to a list of patterns", f"give lists for {', '.join(LABELS)}"))
         return cls({label: list(rules[label]) for label in LABELS})
 
+    @cached_property
+    def _compiled(self) -> list[re.Pattern]:
+        return [re.compile("|".join(f"(?:{p})" for p in self.patterns[label]), re.IGNORECASE) for label in LABELS]
+
     def scores(self, texts: list[str]) -> np.ndarray:
-        compiled = [re.compile("|".join(f"(?:{p})" for p in self.patterns[label]), re.IGNORECASE) for label in LABELS]
-        return np.array([[float(bool(rule.search(text))) for rule in compiled] for text in texts]).reshape(len(texts), len(LABELS))
+        return np.array([[float(bool(rule.search(text))) for rule in self._compiled] for text in texts]).reshape(len(texts), len(LABELS))
 
 
 def tfidf_pipeline() -> Pipeline:

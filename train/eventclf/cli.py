@@ -187,9 +187,9 @@ def cmd_export(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .corpus import read_corpus
-    from .evaluation import evaluate_model, split_records
+    from .evaluation import evaluate_model, model_split
 
-    records = split_records(args.model, args.split) if args.split else read_corpus(args.data)
+    records = model_split(args.model, args.split) if args.split else read_corpus(args.data)
     result = evaluate_model(args.model, records, report_dir=args.report)
     m = result["metrics"]
     print(result["report"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .config import CONFIG_FILENAME, load_config
+from .config import CONFIG_FILENAME, flat_config, load_config
 from .corpus import LABELS
 from .errors import UserError, located
 from .modeling import METRICS_FILENAME, SEEDS_FILENAME
@@ -16,8 +16,7 @@ IGNORED_KEYS = {"run.name", "run.output_dir"}
 
 
 def _flat_config(folder: Path) -> dict[str, object]:
-    config = load_config(folder / CONFIG_FILENAME).model_dump()
-    return {f"{section}.{key}": value for section, values in config.items() for key, value in values.items()}
+    return flat_config(load_config(folder / CONFIG_FILENAME))
 
 
 def load_run(folder: Path, split: str) -> tuple[dict[str, str], dict[str, object]]:

@@ -181,6 +181,11 @@ def save_config(config: Config, folder: Path, provenance: dict[str, str]) -> Pat
     return target
 
 
+def flat_config(config: Config) -> dict[str, object]:
+    """`section.key: value` for every setting: how configs are compared and their differences named."""
+    return {f"{section}.{key}": value for section, values in config.model_dump().items() for key, value in values.items()}
+
+
 def describe_schema() -> str:
     """The schema as text, one line per field: the documentation of every recipe key."""
     out = []

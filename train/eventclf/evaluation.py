@@ -11,7 +11,7 @@ from sklearn.metrics import classification_report
 from .baselines import BASELINES_FOLDER, Baselines
 from .config import CONFIG_FILENAME, load_config
 from .corpus import LABELS, corpus_hash, read_corpus
-from .dataset import build_dataset
+from .dataset import split_records
 from .errors import UserError, located
 from .metrics import compute_metrics, multi_hot
 from .modeling import METRICS_FILENAME, EventClassifier
@@ -23,7 +23,7 @@ def per_label_report(preds: np.ndarray, gold: np.ndarray) -> str:
     return classification_report(gold, preds, target_names=list(LABELS), zero_division=0, digits=3)
 
 
-def split_records(model_dir: str | Path, split: str) -> list[dict]:
+def model_split(model_dir: str | Path, split: str) -> list[dict]:
     """A split of the corpus the model was trained on, rebuilt from its saved config.
 
     Refused when the corpus changed since training: the split could then hold training sentences.
@@ -33,8 +33,7 @@ def split_records(model_dir: str | Path, split: str) -> list[dict]:
     trained_on = json.loads((folder / METRICS_FILENAME).read_text())["provenance"]["corpus_sha256"]
     if corpus_hash(config.data.corpus) != trained_on:
         raise UserError(located(folder, None, f"the corpus {', '.join(config.data.corpus)} changed since this model was trained, so its {split} split may overlap training", "pass labelled files with --data, or retrain"))
-    dataset = build_dataset(config.data)[split]
-    return [{"text": row["text"], "labels": [LABELS[i] for i in row["labels"]], "article_id": row["article_id"]} for row in dataset]
+    return split_records(read_corpus(config.data.corpus), config.data)[split]
 
 
 def evaluate_model(model_dir: str | Path, records: list[dict], report_dir: Path | None = None, batch_size: int = 64) -> dict:

@@ -22,7 +22,7 @@ from sklearn.metrics import precision_recall_curve  # noqa: E402
 
 from .atomic import replacing_folder  # noqa: E402
 from .corpus import LABELS  # noqa: E402
-from .metrics import article_level, bootstrap_intervals, compute_metrics  # noqa: E402
+from .metrics import article_level, bootstrap_intervals, compute_metrics, with_interval  # noqa: E402
 
 EXAMPLES_PER_TABLE = 5
 SUMMARY_METRICS = ("micro_f1", "macro_f1", "samples_f1")
@@ -41,10 +41,6 @@ def _png(figure) -> bytes:
     figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
-
-
-def _interval(value: float, bounds: tuple[float, float]) -> str:
-    return f"{value:.3f} [{bounds[0]:.3f}, {bounds[1]:.3f}]"
 
 
 def per_label_plot(metrics: dict, intervals: dict) -> bytes:
@@ -157,10 +153,10 @@ def build_report(
 
     systems = {"model": metrics, **{name: compute_metrics(p, gold) for name, p in baseline_preds.items()}}
     numbers["baselines"] = {name: m for name, m in systems.items() if name != "model"}
-    summary_rows = [["model", *(_interval(metrics[m], intervals[m]) for m in SUMMARY_METRICS)]]
+    summary_rows = [["model", *(with_interval(metrics[m], intervals[m]) for m in SUMMARY_METRICS)]]
     summary_rows += [[name, *(f"{m[k]:.3f}" for k in SUMMARY_METRICS)] for name, m in systems.items() if name != "model"]
     label_rows = [
-        [label, str(metrics[f"{label}_support"]), f"{thresholds[label]:.3f}", *(_interval(metrics[f"{label}_{k}"], intervals[f"{label}_{k}"]) for k in ("precision", "recall", "f1")),
+        [label, str(metrics[f"{label}_support"]), f"{thresholds[label]:.3f}", *(with_interval(metrics[f"{label}_{k}"], intervals[f"{label}_{k}"]) for k in ("precision", "recall", "f1")),
          *(f"{m[f'{label}_f1']:.3f}" for name, m in systems.items() if name != "model")]
         for label in LABELS
     ]

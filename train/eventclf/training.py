@@ -34,12 +34,12 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from . import __version__
 from .atomic import replacing, replacing_folder
-from .config import CONFIG_FILENAME, Config, load_config, save_config
+from .config import CONFIG_FILENAME, Config, flat_config, load_config, save_config
 from .corpus import LABELS, corpus_hash
 from .dataset import build_dataset, dataset_stats
 from .errors import UserError, located
 from .baselines import BASELINES_FOLDER, fit_baselines
-from .metrics import bootstrap_intervals, compute_metrics, multi_hot
+from .metrics import bootstrap_intervals, compute_metrics, multi_hot, with_interval
 from .modeling import CARD_FILENAME, METRICS_FILENAME, SEEDS_FILENAME, load_pretrained, pick_device, save_thresholds
 from .thresholds import tune_thresholds
 
@@ -294,8 +294,8 @@ def _start_or_resume(config: Config, checkpoints: Path, resume: bool) -> Path | 
         return None
     if not last:
         raise UserError(located(checkpoints, None, "no complete checkpoint to resume from", "run without --resume to start training"))
-    saved, current = load_config(checkpoints / CONFIG_FILENAME).model_dump(), config.model_dump()
-    changed = [f"{section}.{key}" for section, values in current.items() for key, value in values.items() if saved[section][key] != value]
+    saved, current = flat_config(load_config(checkpoints / CONFIG_FILENAME)), flat_config(config)
+    changed = [key for key, value in current.items() if saved[key] != value]
     if changed:
         raise UserError(located(checkpoints / CONFIG_FILENAME, None, f"the checkpoints were made with other values of {', '.join(changed)}", "resume with the same config, or delete the folder to start again"))
     return last
@@ -378,7 +378,7 @@ def model_card(config: Config, metrics: dict, thresholds: dict[str, float], base
     test, intervals = metrics["test"], metrics["test_intervals"]
 
     def cell(name: str) -> str:
-        return f"{test[name]:.3f} [{intervals[name][0]:.3f}, {intervals[name][1]:.3f}]"
+        return with_interval(test[name], intervals[name])
 
     rows = "\n".join(
         f"| {label} | {thresholds[label]:.3f} | {cell(f'{label}_precision')} | {cell(f'{label}_recall')} | {cell(f'{label}_f1')} | {test[f'{label}_support']} |"

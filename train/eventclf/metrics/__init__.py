@@ -56,6 +56,11 @@ def f1_scores(preds: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     return scores
 
 
+def with_interval(value: float, bounds: tuple[float, float]) -> str:
+    """`0.912 [0.895, 0.927]`: how a score and its interval are shown everywhere."""
+    return f"{value:.3f} [{bounds[0]:.3f}, {bounds[1]:.3f}]"
+
+
 def bootstrap_intervals(preds: np.ndarray, gold: np.ndarray, groups: np.ndarray | None = None, resamples: int = 1000, seed: int = 0) -> dict[str, tuple[float, float]]:
     """95% percentile intervals of every F1-family score.
 
