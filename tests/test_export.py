@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from eventclf.errors import UserError
-from eventclf.export import onnx_file
+from eventclf.export import OnnxRunner, onnx_file
 from eventclf.inference import Labeler
 from eventclf.modeling import EventClassifier
 
@@ -42,6 +42,18 @@ def test_labeler_output_is_the_same_with_onnx(model_dir):
     assert [s["text"] for s in onnx_result["sentences"]] == [s["text"] for s in torch_result["sentences"]]
     for label, score in torch_result["scores"].items():
         assert onnx_result["scores"][label] == pytest.approx(score, abs=1e-4)
+
+
+def test_parallel_runs_return_every_batch_in_order(model_dir):
+    classifier = EventClassifier.from_pretrained(model_dir, backend="onnx-int8")
+    tokenizer = classifier.tokenizer
+    batches = [dict(tokenizer(TEXTS[: 1 + i % 3] * (1 + i % 4), padding=True, return_tensors="np")) for i in range(12)]
+    path, names = onnx_file(model_dir, quantized=True), classifier.runner.input_names
+    serial = OnnxRunner(path, names, parallel_runs=1).score_batches(batches)
+    parallel = OnnxRunner(path, names, parallel_runs=3).score_batches(batches)
+    assert [s.shape for s in parallel] == [(len(b["input_ids"]), 5) for b in batches]
+    for one, other in zip(serial, parallel):
+        np.testing.assert_allclose(one, other, atol=1e-6)
 
 
 def test_unknown_backend_is_a_user_error(model_dir):

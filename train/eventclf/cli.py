@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--part-records", type=_positive_int, default=10_000, help="input records per resumable part (default: 10,000)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="where the model runs (default: auto)")
     p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8"], default="torch", help="torch (default), or ONNX Runtime in fp32 or with int8 weights: faster on CPU; exported once into the model folder")
-    p.add_argument("--batch-tokens", type=_positive_int, help="tokens per model batch, padding included (default: 1,024 on CPU, 65,536 on CUDA)")
+    p.add_argument("--batch-tokens", type=_positive_int, help="tokens per model batch, padding included (default: 65,536 on CUDA; on CPU 1,024 for torch, 256 for ONNX)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = _command(commands, "export", cmd_export, "export a model folder to ONNX (and int8) and check label agreement with torch")

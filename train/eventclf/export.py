@@ -7,6 +7,7 @@ On CPU, ONNX Runtime beats eager PyTorch, and int8 weights beat it again at a sm
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -75,21 +76,36 @@ def quantize_onnx(source: Path) -> Path:
 
 
 class OnnxRunner:
-    """Scores a tokenised batch with ONNX Runtime; same contract as the torch path."""
+    """Scores tokenised batches with ONNX Runtime; same contract as the torch path.
 
-    def __init__(self, path: Path, input_names: list[str]):
+    On CPU, one single-threaded run per core over independent batches beats one run spread over
+    all cores (small matrices parallelise poorly: 1,266 against 1,004 sentences/s on 2 cores, see
+    benchmarks/RESULTS.md). A session is safe to run from several threads at once.
+    """
+
+    def __init__(self, path: Path, input_names: list[str], parallel_runs: int | None = None):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in onnxruntime.get_available_providers()]
+        self.on_cpu = providers[0] == "CPUExecutionProvider"
+        # torch's thread count is this process's share of the cores (dump workers divide them).
+        self.parallel_runs = parallel_runs or (torch.get_num_threads() if self.on_cpu else 1)
+        if self.on_cpu:
+            options.intra_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(path), options, providers=providers)
         self.input_names = input_names
+        self.pool = ThreadPoolExecutor(self.parallel_runs, thread_name_prefix="eventclf-onnx") if self.parallel_runs > 1 else None
 
     def __call__(self, batch: dict) -> np.ndarray:
         feed = {name: np.asarray(batch[name], dtype=np.int64) for name in self.input_names}
         (logits,) = self.session.run(["logits"], feed)
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float32)))
+
+    def score_batches(self, batches: list[dict]) -> list[np.ndarray]:
+        """Scores per batch, in order; batches run concurrently when there are several cores."""
+        return list(self.pool.map(self, batches)) if self.pool else [self(batch) for batch in batches]
 
 
 def onnx_runner(model, tokenizer, folder: Path, quantized: bool) -> OnnxRunner:

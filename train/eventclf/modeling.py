@@ -114,6 +114,12 @@ class EventClassifier:
         logits = self.model(**batch).logits
         return torch.sigmoid(logits.float()).cpu().numpy()
 
+    def score_batches(self, batches: list[dict]) -> list[np.ndarray]:
+        """Scores per tokenised batch, in order; the ONNX runner spreads them over the CPU cores."""
+        if self.runner is not None:
+            return self.runner.score_batches(batches)
+        return [self.score_encoded(batch) for batch in batches]
+
     def predict_scores(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Scores for whole sentences (truncated at the model window), in input order."""
         order = np.argsort([len(t) for t in texts], kind="stable")

@@ -16,9 +16,22 @@ from .sentences import split_sentences
 
 Unit = Literal["article", "sentence"]
 CPU_BATCH_TOKENS = 1024
+ONNX_CPU_BATCH_TOKENS = 256
 ARTICLES_PER_CHUNK = 256
 UNITS_PER_CHUNK = 2048
 CUDA_BATCH_TOKENS = 65536
+
+
+def default_batch_tokens(classifier: EventClassifier) -> int:
+    """Small batches win on CPU, they stay in cache (see benchmarks/RESULTS.md); a GPU wants large ones.
+
+    torch ran 1,024-token batches 1.5-2x faster than 8,192 on 2 cores; ONNX Runtime, one batch per
+    core, was fastest at 256.
+    """
+    runner = classifier.runner
+    if classifier.device.type == "cuda" or (runner is not None and not runner.on_cpu):
+        return CUDA_BATCH_TOKENS
+    return ONNX_CPU_BATCH_TOKENS if runner is not None else CPU_BATCH_TOKENS
 
 
 class Labeler:
@@ -30,9 +43,7 @@ class Labeler:
 
     def __init__(self, classifier: EventClassifier, max_tokens_per_batch: int | None = None, window_stride_tokens: int = 32):
         self.classifier = classifier
-        # Small batches win on CPU (they stay in cache: 1,024 tokens ran 1.5-2x faster than 8,192 on
-        # 2 cores, see benchmarks/RESULTS.md); a GPU wants large ones.
-        self.max_tokens_per_batch = max_tokens_per_batch or (CUDA_BATCH_TOKENS if classifier.device.type == "cuda" else CPU_BATCH_TOKENS)
+        self.max_tokens_per_batch = max_tokens_per_batch or default_batch_tokens(classifier)
         self.window_stride_tokens = window_stride_tokens
         self.windowed_sentences = 0
 
@@ -64,8 +75,8 @@ class Labeler:
         if not encoded.sentences:
             return scores
         window_scores = np.zeros((len(encoded.owners), len(LABELS)), dtype=np.float32)
-        for batch, tensors in zip(encoded.batches, encoded.padded):
-            window_scores[batch] = self.classifier.score_encoded(tensors)
+        for batch, batch_scores in zip(encoded.batches, self.classifier.score_batches(encoded.padded)):
+            window_scores[batch] = batch_scores
         np.maximum.at(scores, encoded.owners, window_scores)
         self.windowed_sentences += encoded.windowed
         return scores
