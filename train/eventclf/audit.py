@@ -206,8 +206,18 @@ retaliation, accidents and disasters). Labels were checked against the codebook 
 second annotator, who had not written the file, read every sentence of it and proposed corrections for
 clear errors, which were applied after a check (in the first review, 79 of about 7,400 sentences
 changed, all of them missing labels: casualty for people shot with no toll, claim for a force's own
-account of its operation, attack for passing mentions). The corpus is audited with `eventclf data audit`
-(duplicates, conflicting labels, split leakage, trigger dominance).
+account of its operation, attack for passing mentions).
+
+The corpus grew in two rounds. The first wrote the seven regional files (about 7,400 sentences). The
+second (the `_b`, `_c`, `_d` files and `mixed.jsonl`, 176 articles, about 1,800 sentences) aimed at
+what the first model got wrong: `claim` worded in many ways (own strikes announced by militaries and
+ministries, statements on Telegram or by news agencies, first-person quotes, attributions at the end
+of long sentences, admissions of mistaken strikes) against near-misses that share its words
+(accusations, "claimed" as assert, "claimed lives", insurance, title and territorial claims), and added
+Kenya, Burundi, Peru and Anglophone Cameroon. Writers checked each new sentence against the whole
+corpus for near-duplicates; a second annotator reviewed every sentence of the round (4 of about 1,800
+changed). The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split
+leakage, trigger dominance).
 
 ## Known limitations and biases
 - Written, not sampled: style and event mix follow the writers' idea of news, not a measured
