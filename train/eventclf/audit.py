@@ -216,8 +216,11 @@ of long sentences, admissions of mistaken strikes) against near-misses that shar
 (accusations, "claimed" as assert, "claimed lives", insurance, title and territorial claims), and added
 Kenya, Burundi, Peru and Anglophone Cameroon. Writers checked each new sentence against the whole
 corpus for near-duplicates; a second annotator reviewed every sentence of the round (4 of about 1,800
-changed). The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split
-leakage, trigger dominance).
+changed). Then six reviewers re-read every labelled sentence that reports someone's words (about
+4,100) for one rule, `claim`, and 80 labels changed: forces that reject an accusation while admitting
+their own fire, attackers calling their own act revenge, and forces announcing their own interceptions
+had often lacked `claim`. The corpus is audited with `eventclf data audit` (duplicates, conflicting
+labels, split leakage, trigger dominance).
 
 ## Known limitations and biases
 - Written, not sampled: style and event mix follow the writers' idea of news, not a measured
