@@ -79,7 +79,7 @@ class OnnxRunner:
     """Scores tokenised batches with ONNX Runtime; same contract as the torch path.
 
     On CPU, one single-threaded run per core over independent batches beats one run spread over
-    all cores (small matrices parallelise poorly: 1,266 against 1,004 sentences/s on 2 cores, see
+    all cores (small matrices parallelise poorly: 1,327 against 1,004 sentences/s on 2 cores, see
     benchmarks/RESULTS.md). A session is safe to run from several threads at once.
     """
 
