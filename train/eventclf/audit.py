@@ -219,7 +219,11 @@ corpus for near-duplicates; a second annotator reviewed every sentence of the ro
 changed). Then six reviewers re-read every labelled sentence that reports someone's words (about
 4,100) for one rule, `claim`, and 80 labels changed: forces that reject an accusation while admitting
 their own fire, attackers calling their own act revenge, and forces announcing their own interceptions
-had often lacked `claim`. The corpus is audited with `eventclf data audit` (duplicates, conflicting
+had often lacked `claim`. A third round (`middle_east_e`, `africa_c`, `asia_c`, `americas_europe`: 48
+articles, 504 sentences, adding Europe, Turkey, Sri Lanka and Bangladesh) wrote plain affirmative
+claims ("the group said it was behind the blasts") beside their negated forms, third-party accusations
+and denials in the same articles, because the model had learnt "said it was behind" from the many
+"no group has said it was behind" sentences. The corpus is audited with `eventclf data audit` (duplicates, conflicting
 labels, split leakage, trigger dominance).
 
 ## Known limitations and biases
