@@ -30,6 +30,13 @@ def offline() -> None:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+def corpus_sentences() -> list[str]:
+    """The shipped corpus's sentences: realistic text for generated workloads."""
+    from eventclf.corpus import read_corpus
+
+    return [r["text"] for r in read_corpus(["data/corpus"])]
+
+
 def append_results(results: str, lines: list[str]) -> str:
     text = "\n".join(lines) + "\n"
     with open(results, "a", encoding="utf-8") as handle:

@@ -19,13 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import append_results, benchmark_parser, device
+from common import append_results, benchmark_parser, corpus_sentences, device
 
 
 def write_dump(path: Path, articles: int, seed: int = 0) -> int:
-    from eventclf.corpus import read_corpus
-
-    pool = [r["text"] for r in read_corpus(["data/corpus"])]
+    pool = corpus_sentences()
     rng = random.Random(seed)
     sentences = 0
     with path.open("w", encoding="utf-8") as handle:

@@ -17,15 +17,13 @@ import subprocess
 import sys
 import time
 
-from common import append_results, benchmark_parser, device, offline
+from common import append_results, benchmark_parser, corpus_sentences, device, offline
 
 BACKENDS = ("pipeline", "torch", "onnx", "onnx-int8")
 
 
 def sentences(count: int, seed: int = 0) -> list[str]:
-    from eventclf.corpus import read_corpus
-
-    pool = [r["text"] for r in read_corpus(["data/corpus"])]
+    pool = corpus_sentences()
     random.Random(seed).shuffle(pool)
     return [pool[i % len(pool)] for i in range(count)]
 

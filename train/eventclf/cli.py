@@ -128,7 +128,8 @@ def _seed_list(text: str) -> list[int]:
 
 
 def cmd_train(args) -> int:
-    from .corpus import LABELS
+    from .compare import COLUMNS
+    from .modeling import METRICS_FILENAME, SEEDS_FILENAME
     from .training import checkpoint_folder, train, train_seeds
 
     config = _config(args)
@@ -136,9 +137,9 @@ def cmd_train(args) -> int:
         if args.resume:
             raise UserError("--resume and --seeds do not combine; resume each seed's run on its own")
         folder = train_seeds(config, args.seeds)
-        summary = json.loads((folder / "seeds.json").read_text())["test"]
+        summary = json.loads((folder / SEEDS_FILENAME).read_text())["test"]
         print(f"{len(args.seeds)} models written under {folder}; test metrics, mean ± sd over seeds {args.seeds}:")
-        for name in ("micro_f1", "macro_f1", "samples_f1", *(f"{label}_f1" for label in LABELS)):
+        for name in COLUMNS:
             print(f"  {name:<16} {summary[name]['mean']:.3f} ± {summary[name]['sd']:.3f}")
         return 0
     try:
@@ -146,9 +147,9 @@ def cmd_train(args) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; checkpoints are in {checkpoint_folder(config)}: continue with `eventclf train {args.config} --resume`", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if not (folder / "metrics.json").exists():  # a non-main process under torchrun: rank 0 reports
+    if not (folder / METRICS_FILENAME).exists():  # a non-main process under torchrun: rank 0 reports
         return 0
-    metrics = json.loads((folder / "metrics.json").read_text())["test"]
+    metrics = json.loads((folder / METRICS_FILENAME).read_text())["test"]
     print(f"model written to {folder}")
     print(f"test: micro-F1 {metrics['micro_f1']:.3f}  macro-F1 {metrics['macro_f1']:.3f}  example-F1 {metrics['samples_f1']:.3f}")
     return 0

@@ -11,7 +11,7 @@ from .errors import UserError, located
 from .modeling import METRICS_FILENAME, SEEDS_FILENAME
 
 COLUMNS = ("micro_f1", "macro_f1", "samples_f1", *(f"{label}_f1" for label in LABELS))
-# Keys that name or place a run, or that --seeds varies by design: never a difference worth listing.
+# Keys that name or place a run: never a difference worth listing.
 IGNORED_KEYS = {"run.name", "run.output_dir"}
 
 

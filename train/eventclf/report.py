@@ -151,16 +151,16 @@ def build_report(
     intervals = bootstrap_intervals(preds, gold, groups=article_ids)
     numbers: dict = {"sentences": len(texts), "model": metrics, "intervals": intervals, "thresholds": thresholds}
 
-    systems = {"model": metrics, **{name: compute_metrics(p, gold) for name, p in baseline_preds.items()}}
-    numbers["baselines"] = {name: m for name, m in systems.items() if name != "model"}
+    baselines = {name: compute_metrics(p, gold) for name, p in baseline_preds.items()}
+    numbers["baselines"] = baselines
     summary_rows = [["model", *(with_interval(metrics[m], intervals[m]) for m in SUMMARY_METRICS)]]
-    summary_rows += [[name, *(f"{m[k]:.3f}" for k in SUMMARY_METRICS)] for name, m in systems.items() if name != "model"]
+    summary_rows += [[name, *(f"{m[k]:.3f}" for k in SUMMARY_METRICS)] for name, m in baselines.items()]
     label_rows = [
         [label, str(metrics[f"{label}_support"]), f"{thresholds[label]:.3f}", *(with_interval(metrics[f"{label}_{k}"], intervals[f"{label}_{k}"]) for k in ("precision", "recall", "f1")),
-         *(f"{m[f'{label}_f1']:.3f}" for name, m in systems.items() if name != "model")]
+         *(f"{m[f'{label}_f1']:.3f}" for m in baselines.values())]
         for label in LABELS
     ]
-    baseline_names = [f"{name} F1" for name in systems if name != "model"]
+    baseline_names = [f"{name} F1" for name in baselines]
     sections = [
         Section(
             "Summary",

@@ -21,6 +21,7 @@ FORMATS = {
     "parquet": (".parquet",),
 }
 SUFFIXES = {suffix + compression: kind for kind, suffixes in FORMATS.items() for suffix in suffixes for compression in ("",) + (COMPRESSIONS[1:] if kind != "parquet" else ())}
+LONGEST_SUFFIX_FIRST = sorted(SUFFIXES, key=len, reverse=True)  # ".jsonl.gz" before ".gz"
 DEFAULT_MAX_CHARS = 1_000_000
 
 
@@ -43,7 +44,7 @@ class Fields:
 
 def input_format(path: Path) -> str | None:
     name = path.name.lower()
-    return next((kind for suffix, kind in sorted(SUFFIXES.items(), key=lambda item: -len(item[0])) if name.endswith(suffix)), None)
+    return next((SUFFIXES[suffix] for suffix in LONGEST_SUFFIX_FIRST if name.endswith(suffix)), None)
 
 
 def input_files(paths: list[str | Path]) -> list[Path]:

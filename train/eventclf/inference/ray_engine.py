@@ -23,16 +23,20 @@ from .labeler import Labeler, Unit
 RECORDS_PER_BATCH = 256
 
 
+def _error_row(where: str, error: str) -> dict:
+    return {"id": "", "text": "", "title": "", "where": where, "error": error}
+
+
 def _file_rows(row: dict, fields: Fields, max_chars: int) -> Iterator[dict]:
     """One input file as rows; unreadable records become rows with an error. Ids travel as JSON."""
     try:
         for item in read_file_records(Path(row["path"]), fields, max_chars):
             if isinstance(item, Skipped):
-                yield {"id": "", "text": "", "title": "", "where": item.where, "error": item.reason}
+                yield _error_row(item.where, item.reason)
             else:
                 yield {"id": json.dumps(item["id"]), "text": item["text"], "title": item["title"] or "", "where": item["where"], "error": ""}
     except UserError as err:
-        yield {"id": "", "text": "", "title": "", "where": row["path"], "error": "; ".join(err.problems)}
+        yield _error_row(row["path"], "; ".join(err.problems))
 
 
 class LabelActor:
