@@ -129,6 +129,7 @@ def test_label_killed_mid_run_resumes_with_every_record_once(trained_model, tmp_
     process.wait()
     assert not broken.exists() and parts.is_dir()
     assert_user_error(run(*args[1:]), "unfinished run", "--resume")
+    assert_user_error(run(*args[1:], "--resume", "--backend", "onnx"), "other backend")  # scores would mix backends
     resumed = run(*args[1:], "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed:" in resumed.stderr and not parts.exists()

@@ -272,7 +272,7 @@ def label_files(
     """
     output = Path(output)
     parts = output.with_name(output.name + ".parts")
-    manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": options.unit,
+    manifest = {"inputs": [str(Path(p).resolve()) for p in inputs], "model": str(Path(model_dir).resolve()), "unit": options.unit, "backend": options.backend,
                 "fields": vars(options.fields), "max_chars": options.max_chars, "records_per_part": records_per_part}
     done = _open_parts(parts, manifest, resume, output)
     summary = LabelSummary(resumed_parts=done)
