@@ -24,7 +24,7 @@ def _config(corpus_file: Path, model_dir: Path, tmp_path: Path, *extra: str):
 
 def test_tiny_model_overfits_twenty_sentences(corpus_file, tiny_model_dir, tmp_path):
     """Proves labels, multi-hot targets and the BCE loss are wired right: it must fit its own data."""
-    config = _config(corpus_file, tiny_model_dir, tmp_path, "training.learning_rate=0.01", "training.epochs=200", "training.warmup_ratio=0.0", "training.batch_size=8", "training.early_stopping_patience=1000", "data.validation_fraction=0.1", "data.test_fraction=0.1")
+    config = _config(corpus_file, tiny_model_dir, tmp_path, "training.learning_rate=0.005", "training.epochs=300", "training.warmup_ratio=0.0", "training.batch_size=8", "training.early_stopping_patience=1000", "data.validation_fraction=0.1", "data.test_fraction=0.1")
     dataset = build_dataset(config.data)
     model, tokenizer = load_model_and_tokenizer(config)
     encoded = encode_dataset(dataset, tokenizer, 64)
