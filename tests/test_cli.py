@@ -181,8 +181,10 @@ def test_audit_fails_on_duplicates_and_card_is_written(tmp_path, corpus_file):
     clean = run("data", "audit", "--set", f"data.corpus=[{corpus_file}]")
     assert clean.returncode == 0 and "audit passed" in clean.stdout
     card = tmp_path / "CARD.md"
-    assert run("data", "card", "--set", f"data.corpus=[{corpus_file}]", "--output", str(card)).returncode == 0
-    assert "20 sentences in 6 articles" in card.read_text()
+    assert_user_error(run("data", "card", "--set", f"data.corpus=[{corpus_file}]", "--output", str(card)), "data/agreement/annotator_a.jsonl:1: id", "is not in the corpus")
+    assert not card.exists()  # the shipped annotations describe the shipped corpus, not this one
+    assert run("data", "card", "--set", f"data.corpus=[{corpus_file}]", "--agreement", str(tmp_path / "none"), "--output", str(card)).returncode == 0
+    assert "20 sentences in 6 articles" in card.read_text() and "Annotator agreement" not in card.read_text()
 
 
 def test_baseline_saves_both_baselines_that_reload(corpus_file, tmp_path):
@@ -260,3 +262,17 @@ def test_ray_engine_on_a_local_instance_matches_the_local_engine(trained_model, 
         assert a["labels"] == b["labels"] and a["scores"] == pytest.approx(b["scores"], abs=1e-3)
     assert (tmp_path / "ray.jsonl.errors.jsonl").read_text() == (tmp_path / "local.jsonl.errors.jsonl").read_text()
     assert_user_error(run("label", "--model", str(trained_model), str(dump), "--output", str(distributed), "--engine", "ray", "--resume"), "--resume works with the local engine only")
+
+
+def test_data_agreement_prints_the_table_and_the_card_carries_it(tmp_path, corpus_file):
+    records = [json.loads(line) for line in corpus_file.read_text().splitlines()]
+    folder = tmp_path / "agreement"
+    folder.mkdir()
+    (folder / "second.jsonl").write_text("".join(json.dumps({"id": r["id"], "labels": r["labels"]}) + "\n" for r in records))
+    result = run("data", "agreement", "--annotations", str(folder), "--set", f"data.corpus=[{corpus_file}]")
+    assert result.returncode == 0, result.stderr
+    assert "| corpus vs second | 20 | 1.00 | 1.00 | 1.00 | 1.00 | 1.00 | 1.000 |" in result.stdout
+    card = tmp_path / "CARD.md"
+    assert run("data", "card", "--set", f"data.corpus=[{corpus_file}]", "--agreement", str(folder), "--output", str(card)).returncode == 0
+    assert "## Annotator agreement" in card.read_text() and "| corpus vs second | 20 |" in card.read_text()
+    assert_user_error(run("data", "agreement", "--annotations", str(tmp_path / "missing"), "--set", f"data.corpus=[{corpus_file}]"), "missing: no such file or folder")

@@ -14,6 +14,7 @@ from itertools import combinations
 import numpy as np
 from datasets import DatasetDict
 
+from .agreement import Agreement, agreement_table
 from .config import DataConfig
 from .corpus import LABELS, validate_corpus
 from .dataset import dataset_stats, split_records, to_dataset
@@ -127,8 +128,8 @@ def audit_corpus(data: DataConfig) -> AuditReport:
     return report
 
 
-def render_data_card(report: AuditReport, corpus_paths: list[str]) -> str:
-    """DATA_CARD.md, written from the audit numbers; regenerate with `eventclf data card`."""
+def render_data_card(report: AuditReport, corpus_paths: list[str], agreement: list[Agreement] = ()) -> str:
+    """DATA_CARD.md, written from the audit numbers and any second annotations; regenerate with `eventclf data card`."""
 
     def table(header: list[str], rows: list[list]) -> str:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -163,6 +164,19 @@ def render_data_card(report: AuditReport, corpus_paths: list[str]) -> str:
             ["scraped-text sentences", "about 10%", f"{scraped / n:.1%}"],
             ["largest trigger-phrase share in a label", "<= 15%", f"{top_trigger:.1%}"],
         ],
+    )
+    agreement_section = "" if not agreement else f"""## Annotator agreement
+Sentences labelled again, without sight of the corpus labels, by annotators working from the guidelines
+alone (`data/agreement/`, whose README says how they were drawn; `eventclf data agreement` prints this
+table). Cohen's kappa per label, and macro-F1 with the first of each pair as reference:
+
+{agreement_table(agreement)}
+
+"""
+    annotation_note = (
+        "One annotation per corpus sentence, by its writer, read by a second annotator; blind agreement is measured on a sample only."
+        if agreement
+        else "One annotation per sentence, by its writer; no inter-annotator agreement is measured yet."
     )
     return f"""# Data card: the eventclf corpus
 
@@ -235,10 +249,10 @@ the round: 4 labels changed, and 8 sentences whose wording stayed too close to r
 rewritten. The corpus is audited with `eventclf data audit` (duplicates, conflicting
 labels, split leakage, trigger dominance).
 
-## Known limitations and biases
+{agreement_section}## Known limitations and biases
 - Written, not sampled: style and event mix follow the writers' idea of news, not a measured
   distribution of a real feed; real dumps have more off-topic text and more boilerplate.
-- One annotation per sentence, by its writer; no inter-annotator agreement is measured yet.
+- {annotation_note}
 - English only; non-native English is imitated, not collected.
 - Attack and casualty dominate; denial and retaliation are rarer, as in real news, so their scores
   have wider uncertainty on the small test split.

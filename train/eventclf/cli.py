@@ -89,15 +89,26 @@ def cmd_data_audit(args) -> int:
     return 0
 
 
+def cmd_data_agreement(args) -> int:
+    from .agreement import agreement_table, measure_agreement
+    from .corpus import read_corpus
+
+    print(agreement_table(measure_agreement(read_corpus(_config(args).data.corpus), args.annotations)))
+    return 0
+
+
 def cmd_data_card(args) -> int:
+    from .agreement import measure_agreement
     from .atomic import replacing
     from .audit import audit_corpus, render_data_card
+    from .corpus import read_corpus
 
     config = _config(args)
     report = audit_corpus(config.data)
+    agreement = measure_agreement(read_corpus(config.data.corpus), [args.agreement]) if Path(args.agreement).is_dir() else []
     target = Path(args.output)
     with replacing(target) as partial:
-        partial.write_text(render_data_card(report, config.data.corpus), encoding="utf-8")
+        partial.write_text(render_data_card(report, config.data.corpus, agreement), encoding="utf-8")
     print(f"wrote {target} ({'audit passes' if not report.failures else f'{len(report.failures)} audit problems: run eventclf data audit'})")
     return 0
 
@@ -270,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     _command(data, "audit", cmd_data_audit, "check duplicates, conflicting labels, split leakage, trigger dominance; print statistics", config="optional")
     p = _command(data, "card", cmd_data_card, "regenerate the data card from the corpus", config="optional")
     p.add_argument("--output", default="data/DATA_CARD.md", help="where to write it (default: data/DATA_CARD.md)")
+    p.add_argument("--agreement", default="data/agreement", help="folder of second annotations whose agreement the card reports, when it exists (default: data/agreement)")
+    p = _command(data, "agreement", cmd_data_agreement, "Cohen's kappa and F1 per label between the corpus and second annotations, and between annotators", config="optional")
+    p.add_argument("--annotations", nargs="+", default=["data/agreement"], metavar="PATH", help='JSONL files or folders of {"id", "labels"} lines (default: data/agreement)')
     _command(data, "stats", cmd_data_stats, "print sizes and per-label counts per split", config="optional")
     p = _command(data, "build", cmd_data_build, "build the train/validation/test DatasetDict and save it", config="optional")
     p.add_argument("--output", default="data/dataset", help="folder for DatasetDict.save_to_disk (default: data/dataset)")

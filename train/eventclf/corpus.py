@@ -94,14 +94,19 @@ def validate_corpus(paths: list[str | Path]) -> tuple[list[dict], list[str]]:
     return records, problems
 
 
+def first_problems(problems: list[str]) -> list[str]:
+    """The first problems and a count of the rest: a screenful, not thousands of lines."""
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    if len(problems) > len(shown):
+        shown.append(f"... and {len(problems) - len(shown)} more problems ({len(problems)} in all)")
+    return shown
+
+
 def read_corpus(paths: list[str | Path]) -> list[dict]:
     """Valid records, or a UserError listing every problem: nothing trains on an invalid corpus."""
     records, problems = validate_corpus(paths)
     if problems:
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        if len(problems) > len(shown):
-            shown.append(f"... and {len(problems) - len(shown)} more problems ({len(problems)} in all)")
-        raise UserError(shown)
+        raise UserError(first_problems(problems))
     if not records:
         raise UserError(located(", ".join(map(str, paths)), None, "the corpus holds no sentence", "add JSONL records"))
     return records
