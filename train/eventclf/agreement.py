@@ -2,7 +2,8 @@
 
 An annotation file is JSONL, one {"id", "labels"} per line, naming corpus sentences labelled again by
 someone who did not see the corpus labels. Agreement is Cohen's kappa and F1 per label, for each file
-against the corpus and for each pair of files. It bounds what any model can score on the corpus.
+against the corpus and for each pair of files: how much of a model's error the labels themselves
+could explain.
 """
 
 from __future__ import annotations

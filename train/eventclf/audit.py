@@ -128,7 +128,7 @@ def audit_corpus(data: DataConfig) -> AuditReport:
     return report
 
 
-def render_data_card(report: AuditReport, corpus_paths: list[str], agreement: list[Agreement] = ()) -> str:
+def render_data_card(report: AuditReport, corpus_paths: list[str], agreement: list[Agreement] | None = None) -> str:
     """DATA_CARD.md, written from the audit numbers and any second annotations; regenerate with `eventclf data card`."""
 
     def table(header: list[str], rows: list[list]) -> str:
@@ -239,8 +239,7 @@ claims ("the group said it was behind the blasts") beside their negated forms, t
 and denials in the same articles, because the model had learnt "said it was behind" from the many
 "no group has said it was behind" sentences. A fourth round (`eastern_europe_c`, `middle_east_f`,
 `middle_east_g`, `west_africa_c`, `east_central_africa_c`, `asia_d`, `americas_c`, `mixed_b`: 112 articles,
-1,156 sentences) wrote sentences whose words say little
-on their own: the same shape with a different speaker (a force reporting its own operation against a
+1,156 sentences) wrote sentences whose words say little on their own: the same shape with a different speaker (a force reporting its own operation against a
 victim's, witness's or accuser's account of someone else's), revenge framed by the attackers against
 revenge framed by onlookers, and attack words that report no attack (labour strikes, calls to strike
 back, threats, devices made safe, accidents). It added Algeria, Benin, El Salvador, Indonesia (Papua),
