@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -227,11 +228,11 @@ def test_compare_shows_metrics_and_the_keys_that_differ(trained_model, tmp_path)
 
     other = shutil.copytree(trained_model, tmp_path / "other")
     recipe = other / "eventclf.yaml"
-    recipe.write_text(recipe.read_text().replace("learning_rate: 0.0003", "learning_rate: 0.0001"))
+    recipe.write_text(re.sub(r"learning_rate: \S+", "learning_rate: 0.0042", recipe.read_text()))
     result = run("compare", str(trained_model), str(other))
     assert result.returncode == 0, result.stderr
     assert str(other) in result.stdout and "macro_f1" in result.stdout
-    assert "training.learning_rate" in result.stdout and "0.0001" in result.stdout
+    assert "training.learning_rate" in result.stdout and "0.0042" in result.stdout
     assert_user_error(run("compare", str(tmp_path)), "neither a model folder nor a --seeds group")
 
 
