@@ -82,8 +82,12 @@ class AuditReport:
 
 
 def audit_corpus(data: DataConfig) -> AuditReport:
-    """Check the corpus rules and gather its statistics in one pass over the records."""
-    records, problems = validate_corpus(data.corpus)
+    """Read the corpus, check its rules and gather its statistics."""
+    return audit_records(*validate_corpus(data.corpus), data)
+
+
+def audit_records(records: list[dict], problems: list[str], data: DataConfig) -> AuditReport:
+    """Check the rules and gather the statistics of records already read, in one pass over them."""
     report = AuditReport(failures=list(problems), sentences=len(records))
 
     seen: dict[str, dict] = {}
@@ -238,11 +242,12 @@ articles, 504 sentences, adding Europe, Turkey, Sri Lanka and Bangladesh) wrote 
 claims ("the group said it was behind the blasts") beside their negated forms, third-party accusations
 and denials in the same articles, because the model had learnt "said it was behind" from the many
 "no group has said it was behind" sentences. A fourth round (`eastern_europe_c`, `middle_east_f`,
-`middle_east_g`, `west_africa_c`, `east_central_africa_c`, `asia_d`, `americas_c`, `mixed_b`: 112 articles,
-1,156 sentences) wrote sentences whose words say little on their own: the same shape with a different speaker (a force reporting its own operation against a
-victim's, witness's or accuser's account of someone else's), revenge framed by the attackers against
-revenge framed by onlookers, and attack words that report no attack (labour strikes, calls to strike
-back, threats, devices made safe, accidents). It added Algeria, Benin, El Salvador, Indonesia (Papua),
+`middle_east_g`, `west_africa_c`, `east_central_africa_c`, `asia_d`, `americas_c`, `mixed_b`: 112
+articles, 1,156 sentences) wrote sentences whose words say little on their own: the same shape with a
+different speaker (a force reporting its own operation against a victim's, witness's or accuser's
+account of someone else's), revenge framed by the attackers against revenge framed by onlookers, and
+attack words that report no attack (labour strikes, calls to strike back, threats, devices made safe,
+accidents). It added Algeria, Benin, El Salvador, Indonesia (Papua),
 Kosovo and Serbia, the Kyrgyzstan-Tajikistan border and Uganda. Four reviewers read every sentence of
 the round: 4 labels changed, and 8 sentences whose wording stayed too close to real reporting were
 rewritten. The corpus is audited with `eventclf data audit` (duplicates, conflicting

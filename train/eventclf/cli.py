@@ -100,12 +100,13 @@ def cmd_data_agreement(args) -> int:
 def cmd_data_card(args) -> int:
     from .agreement import measure_agreement
     from .atomic import replacing
-    from .audit import audit_corpus, render_data_card
-    from .corpus import read_corpus
+    from .audit import audit_records, render_data_card
+    from .corpus import validate_corpus
 
     config = _config(args)
-    report = audit_corpus(config.data)
-    agreement = measure_agreement(read_corpus(config.data.corpus), [args.agreement]) if Path(args.agreement).is_dir() else []
+    records, problems = validate_corpus(config.data.corpus)
+    report = audit_records(records, problems, config.data)
+    agreement = measure_agreement(records, [args.agreement]) if Path(args.agreement).is_dir() else []
     target = Path(args.output)
     with replacing(target) as partial:
         partial.write_text(render_data_card(report, config.data.corpus, agreement), encoding="utf-8")
