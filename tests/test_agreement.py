@@ -15,12 +15,8 @@ def _annotation(path, labels_by_id: dict[str, list[str]]):
     return path
 
 
-def _records(corpus_file) -> list[dict]:
-    return read_corpus([corpus_file])
-
-
 def test_an_identical_annotation_agrees_fully_and_one_flip_lowers_only_its_label(corpus_file, tmp_path):
-    records = _records(corpus_file)
+    records = read_corpus([corpus_file])
     same = {r["id"]: r["labels"] for r in records}
     flipped = dict(same)
     claims = [r["id"] for r in records if "claim" in r["labels"]]
@@ -40,7 +36,7 @@ def test_an_identical_annotation_agrees_fully_and_one_flip_lowers_only_its_label
 
 
 def test_agreement_is_measured_on_the_shared_sentences_only(corpus_file, tmp_path):
-    records = _records(corpus_file)
+    records = read_corpus([corpus_file])
     _annotation(tmp_path / "part.jsonl", {r["id"]: r["labels"] for r in records[:5]})
     (row,) = measure_agreement(records, [tmp_path / "part.jsonl"])
     assert row.sentences == 5
@@ -50,7 +46,7 @@ def test_bad_annotation_lines_are_all_reported_with_file_and_line(corpus_file, t
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a1-00", "labels": ["attack"]}\n{"id": "nope", "labels": []}\n{"id": "a1-01", "labels": ["bombing"]}\nnot json\n')
     with pytest.raises(UserError) as err:
-        measure_agreement(_records(corpus_file), [path])
+        measure_agreement(read_corpus([corpus_file]), [path])
     problems = err.value.problems
     assert [p.split(": ")[0] for p in problems] == [f"{path}:2", f"{path}:3", f"{path}:4"]
     assert "'nope' is not in the corpus" in problems[0] and "unknown label 'bombing'" in problems[1] and "bad JSON" in problems[2]

@@ -18,6 +18,7 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 
 from .corpus import LABELS, corpus_files, first_problems
 from .errors import UserError, located
+from .markdown import markdown_table
 
 
 @dataclass
@@ -93,8 +94,5 @@ def measure_agreement(records: list[dict], paths: list[str | Path]) -> list[Agre
 def agreement_table(rows: list[Agreement]) -> str:
     """Markdown: kappa per label, and macro-F1 with the first annotation as reference."""
     header = ["compared", "sentences", *(f"{label} κ" for label in LABELS), "macro-F1"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [f"{row.first} vs {row.second}", row.sentences, *(f"{row.kappa[label]:.2f}" for label in LABELS), f"{row.macro_f1:.3f}"]
-        lines.append("| " + " | ".join(map(str, cells)) + " |")
-    return "\n".join(lines)
+    cells = [[f"{row.first} vs {row.second}", row.sentences, *(f"{row.kappa[label]:.2f}" for label in LABELS), f"{row.macro_f1:.3f}"] for row in rows]
+    return markdown_table(header, cells)

@@ -18,6 +18,7 @@ from .agreement import Agreement, agreement_table
 from .config import DataConfig
 from .corpus import LABELS, validate_corpus
 from .dataset import dataset_stats, split_records, to_dataset
+from .markdown import markdown_table
 
 MAX_TRIGGER_SHARE = 0.15
 TRIGGER_LIFT = 3.0
@@ -135,25 +136,20 @@ def audit_records(records: list[dict], problems: list[str], data: DataConfig) ->
 def render_data_card(report: AuditReport, corpus_paths: list[str], agreement: list[Agreement] | None = None) -> str:
     """DATA_CARD.md, written from the audit numbers and any second annotations; regenerate with `eventclf data card`."""
 
-    def table(header: list[str], rows: list[list]) -> str:
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-        return "\n".join(lines)
-
     n = max(report.sentences, 1)
-    labels = table(["label", "sentences", "share"], [[label, count, f"{count / n:.1%}"] for label, count in report.label_counts.items()] + [["(none)", report.none, f"{report.none / n:.1%}"], ["(two or more)", report.multi_label, f"{report.multi_label / n:.1%}"]])
-    splits = table(["split", "sentences", "articles", "none", *LABELS], [[name, *row.values()] for name, row in report.split_counts.items()])
-    cooc = table(["", *LABELS], [[a, *(report.cooccurrence.get((a, b), report.cooccurrence.get((b, a), "")) if a != b else report.label_counts[a] for b in LABELS)] for a in LABELS])
-    triggers = table(["label", "most frequent trigger phrases (share of the label's positives)"], [[label, "; ".join(f"{g} ({share:.1%})" for g, share in phrases)] for label, phrases in report.triggers.items()])
+    labels = markdown_table(["label", "sentences", "share"], [[label, count, f"{count / n:.1%}"] for label, count in report.label_counts.items()] + [["(none)", report.none, f"{report.none / n:.1%}"], ["(two or more)", report.multi_label, f"{report.multi_label / n:.1%}"]])
+    splits = markdown_table(["split", "sentences", "articles", "none", *LABELS], [[name, *row.values()] for name, row in report.split_counts.items()])
+    cooc = markdown_table(["", *LABELS], [[a, *(report.cooccurrence.get((a, b), report.cooccurrence.get((b, a), "")) if a != b else report.label_counts[a] for b in LABELS)] for a in LABELS])
+    triggers = markdown_table(["label", "most frequent trigger phrases (share of the label's positives)"], [[label, "; ".join(f"{g} ({share:.1%})" for g, share in phrases)] for label, phrases in report.triggers.items()])
     lengths = ", ".join(f"{k} {v:g}" for k, v in report.length_words.items())
     sizes = ", ".join(f"{k} {v:g}" for k, v in report.article_sizes.items())
-    fields = "\n\n".join(f"### By {name}\n\n" + table([name, "sentences"], sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if name != "year" else sorted(counts.items())) for name, counts in report.by_field.items())
+    fields = "\n\n".join(f"### By {name}\n\n" + markdown_table([name, "sentences"], sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if name != "year" else sorted(counts.items())) for name, counts in report.by_field.items())
     status = "passes" if not report.failures else f"FAILS ({len(report.failures)} problems)"
     theatres = len(set(report.by_field.get("theatre", {})) - {"offtopic"})
     years = [int(y) for y in report.by_field.get("year", {})]
     scraped = report.by_field.get("style", Counter()).get("scraped", 0)
     top_trigger = max((phrases[0][1] for phrases in report.triggers.values() if phrases), default=0.0)
-    standards = table(
+    standards = markdown_table(
         ["standard", "target", "corpus"],
         [
             ["sentences", ">= 6,000", report.sentences],
@@ -230,45 +226,45 @@ changed, all of them missing labels: casualty for people shot with no toll, clai
 account of its operation, attack for passing mentions).
 
 The corpus grew in four rounds. The first wrote the seven regional files (about 7,400 sentences). The
-second (the `_b`, `_c`, `_d` files and `mixed.jsonl`, 176 articles, about 1,800 sentences) aimed at
-what the first model got wrong: `claim` worded in many ways (own strikes announced by militaries and
-ministries, statements on Telegram or by news agencies, first-person quotes, attributions at the end
-of long sentences, admissions of mistaken strikes) against near-misses that share its words
-(accusations, "claimed" as assert, "claimed lives", insurance, title and territorial claims), and added
-Kenya, Burundi, Peru and Anglophone Cameroon. Writers checked each new sentence against the whole
-corpus for near-duplicates; a second annotator reviewed every sentence of the round (4 of about 1,800
-changed). Then six reviewers re-read every labelled sentence that reports someone's words (about
-4,100) for one rule, `claim`, and 80 labels changed: forces that reject an accusation while admitting
-their own fire, attackers calling their own act revenge, and forces announcing their own interceptions
-had often lacked `claim`. A third round (`middle_east_e`, `africa_c`, `asia_c`, `americas_europe`: 48
-articles, 504 sentences, adding Europe, Turkey, Sri Lanka and Bangladesh) wrote plain affirmative
-claims ("the group said it was behind the blasts") beside their negated forms, third-party accusations
-and denials in the same articles, because the model had learnt "said it was behind" from the many
-"no group has said it was behind" sentences. A fourth round (`eastern_europe_c`, `middle_east_f`,
-`middle_east_g`, `west_africa_c`, `east_central_africa_c`, `asia_d`, `americas_c`, `mixed_b`: 112
-articles, 1,156 sentences) wrote sentences whose words say little on their own: the same shape with a
-different speaker (a force reporting its own operation against a victim's, witness's or accuser's
-account of someone else's), revenge framed by the attackers against revenge framed by onlookers, and
-attack words that report no attack (labour strikes, calls to strike back, threats, devices made safe,
-accidents). It added Algeria, Benin, El Salvador, Indonesia (Papua),
-Kosovo and Serbia, the Kyrgyzstan-Tajikistan border and Uganda. Four reviewers read every sentence of
-the round: 4 labels changed, and 8 sentences whose wording stayed too close to real reporting were
-rewritten. Then a consistency pass: the sentences where both blind annotators (below) disagreed with the
-corpus became six new rows of the guidelines' borderline table (beating back an assault is
-retaliation; bodies and injuries that show violence, shrapnel included, are attack; deaths in unrest
-and police killings counted in aggregate are casualty only), a seventh came from the pass itself
-(calling someone else's attack a reply is not a claim), and eight reviewers re-read all 10,838 sentences against the guidelines: 112 labels
-changed, most of them `retaliation` added to repelled assaults. A fifth round (`west_africa_d`,
-`asia_e`, `middle_east_h`, `americas_d`, `east_central_africa_d`, `eastern_europe_d`: 72 articles, 875
-sentences) wrote claims where only knowledge of who is who links the speaker to the force that acted
-(a ministry reporting its air force's strikes) beside the same speakers reporting the other side's
-strikes, and attack words in conflict context with no attack (towns taken without a fight, orders to
-crush a group, disarmament ceremonies, accidental blasts) beside attacks told only in passing. It
-added Western Sahara, Togo, the 2025 India-Pakistan and Thailand-Cambodia fighting, Israel and Iran,
-Chile, Honduras and Guatemala, Nicaragua, the Chad-Sudan border, Tajikistan and Kazakhstan. Three
-reviewers read every sentence of the round: 2 labels changed, and 22 sentences that echoed real
-statements or reporting were rewritten. The corpus is audited with `eventclf data audit` (duplicates,
-conflicting labels, split leakage, trigger dominance).
+second (the `_b`, `_c`, `_d` files and `mixed.jsonl`, 176 articles, about 1,800 sentences) aimed at what
+the first model got wrong: `claim` worded in many ways (own strikes announced by militaries and
+ministries, statements on Telegram or by news agencies, first-person quotes, attributions at the end of
+long sentences, admissions of mistaken strikes) against near-misses that share its words (accusations,
+"claimed" as assert, "claimed lives", insurance, title and territorial claims), and added Kenya,
+Burundi, Peru and Anglophone Cameroon. Writers checked each new sentence against the whole corpus for
+near-duplicates; a second annotator reviewed every sentence of the round (4 of about 1,800 changed).
+Then six reviewers re-read every labelled sentence that reports someone's words (about 4,100) for one
+rule, `claim`, and 80 labels changed: forces that reject an accusation while admitting their own fire,
+attackers calling their own act revenge, and forces announcing their own interceptions had often lacked
+`claim`. A third round (`middle_east_e`, `africa_c`, `asia_c`, `americas_europe`: 48 articles, 504
+sentences, adding Europe, Turkey, Sri Lanka and Bangladesh) wrote plain affirmative claims ("the group
+said it was behind the blasts") beside their negated forms, third-party accusations and denials in the
+same articles, because the model had learnt "said it was behind" from the many "no group has said it was
+behind" sentences. A fourth round (`eastern_europe_c`, `middle_east_f`, `middle_east_g`,
+`west_africa_c`, `east_central_africa_c`, `asia_d`, `americas_c`, `mixed_b`: 112 articles, 1,156
+sentences) wrote sentences whose words say little on their own: the same shape with a different speaker
+(a force reporting its own operation against a victim's, witness's or accuser's account of someone
+else's), revenge framed by the attackers against revenge framed by onlookers, and attack words that
+report no attack (labour strikes, calls to strike back, threats, devices made safe, accidents). It added
+Algeria, Benin, El Salvador, Indonesia (Papua), Kosovo and Serbia, the Kyrgyzstan-Tajikistan border and
+Uganda. Four reviewers read every sentence of the round: 4 labels changed, and 8 sentences whose wording
+stayed too close to real reporting were rewritten. Then a consistency pass: the sentences where both
+blind annotators (below) disagreed with the corpus became six new rows of the guidelines' borderline
+table (beating back an assault is retaliation; bodies and injuries that show violence, shrapnel
+included, are attack; deaths in unrest and police killings counted in aggregate are casualty only), a
+seventh came from the pass itself (calling someone else's attack a reply is not a claim), and eight
+reviewers re-read all 10,838 sentences against the guidelines: 112 labels changed, most of them
+`retaliation` added to repelled assaults. A fifth round (`west_africa_d`, `asia_e`, `middle_east_h`,
+`americas_d`, `east_central_africa_d`, `eastern_europe_d`: 72 articles, 875 sentences) wrote claims
+where only knowledge of who is who links the speaker to the force that acted (a ministry reporting its
+air force's strikes) beside the same speakers reporting the other side's strikes, and attack words in
+conflict context with no attack (towns taken without a fight, orders to crush a group, disarmament
+ceremonies, accidental blasts) beside attacks told only in passing. It added Western Sahara, Togo, the
+2025 India-Pakistan and Thailand-Cambodia fighting, Israel and Iran, Chile, Honduras and Guatemala,
+Nicaragua, the Chad-Sudan border, Tajikistan and Kazakhstan. Three reviewers read every sentence of the
+round: 2 labels changed, and 22 sentences that echoed real statements or reporting were rewritten. The
+corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split leakage, trigger
+dominance).
 
 {agreement_section}## Known limitations and biases
 - Written, not sampled: style and event mix follow the writers' idea of news, not a measured

@@ -22,6 +22,7 @@ from sklearn.metrics import precision_recall_curve  # noqa: E402
 
 from .atomic import replacing_folder  # noqa: E402
 from .corpus import LABELS  # noqa: E402
+from .markdown import markdown_table  # noqa: E402
 from .metrics import article_level, bootstrap_intervals, compute_metrics, with_interval  # noqa: E402
 
 EXAMPLES_PER_TABLE = 5
@@ -205,9 +206,7 @@ def render_markdown(title: str, sections: list[Section]) -> str:
         if section.text:
             out.append(section.text + "\n")
         for header, rows in section.tables:
-            out.append("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
-            out += ["| " + " | ".join(_markdown_cell(c) for c in row) + " |" for row in rows]
-            out.append("")
+            out += [markdown_table(header, [[_markdown_cell(c) for c in row] for row in rows]), ""]
         out += [f"![{section.title}](plots/{name})\n" for name, _ in section.images]
     return "\n".join(out)
 
