@@ -8,7 +8,7 @@ from sklearn.metrics import f1_score
 from transformers import AutoModelForSequenceClassification
 
 from eventclf.config import load_config
-from eventclf.corpus import LABELS
+from eventclf.corpus import LABELS, corpus_hash
 from eventclf.dataset import build_dataset
 from eventclf.metrics import compute_metrics
 from eventclf.thresholds import tune_thresholds
@@ -68,3 +68,21 @@ def test_thresholds_pick_the_f1_best_cut_per_label():
         assert f1_score(gold[:, i], scores[:, i] >= thresholds[label]) == pytest.approx(best)
     gold[:, 0] = 0
     assert tune_thresholds(scores, gold)[LABELS[0]] == 0.5
+
+
+def test_provenance_hashes_the_corpus_that_was_trained_on(corpus_file, tiny_model_dir, tmp_path, monkeypatch):
+    """Editing the corpus during a run must not make the model look as if it had seen the edit."""
+    import eventclf.training as training
+
+    trained_on = corpus_hash([corpus_file])
+    load = training.load_model_and_tokenizer
+
+    def load_then_edit_corpus(config):
+        with corpus_file.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"id": "a9-00", "text": "Written during training.", "labels": [], "article_id": "a9"}) + "\n")
+        return load(config)
+
+    monkeypatch.setattr(training, "load_model_and_tokenizer", load_then_edit_corpus)
+    folder = train(_config(corpus_file, tiny_model_dir, tmp_path, "training.max_steps=1"))
+    assert corpus_hash([corpus_file]) != trained_on
+    assert json.loads((folder / "metrics.json").read_text())["provenance"]["corpus_sha256"] == trained_on

@@ -310,6 +310,7 @@ def train(config: Config, resume: bool = False) -> Path:
     checkpoints = checkpoint_folder(config)
     resume_from = _start_or_resume(config, checkpoints, resume)
     set_seed(config.run.seed)
+    info = provenance(config)  # before reading: the corpus or the code may change during a long run
     dataset = build_dataset(config.data)
     model, tokenizer = load_model_and_tokenizer(config)
     encoded = encode_dataset(dataset, tokenizer, config.model.max_length)
@@ -341,7 +342,6 @@ def train(config: Config, resume: bool = False) -> Path:
         tokenizer.model_max_length = config.model.max_length  # inference windows match what training saw
         trainer.save_model(str(partial))
         save_thresholds(partial, thresholds)
-        info = provenance(config)
         save_config(config, partial, info)
         baselines = fit_baselines(dataset, partial / BASELINES_FOLDER)
         (partial / METRICS_FILENAME).write_text(json.dumps({**metrics, "provenance": info}, indent=2) + "\n")
