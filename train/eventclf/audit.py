@@ -147,6 +147,7 @@ def render_data_card(report: AuditReport, corpus_paths: list[str], agreement: li
     status = "passes" if not report.failures else f"FAILS ({len(report.failures)} problems)"
     theatres = len(set(report.by_field.get("theatre", {})) - {"offtopic"})
     years = [int(y) for y in report.by_field.get("year", {})]
+    year_span = f"{min(years, default=0)}-{max(years, default=0)}"
     scraped = report.by_field.get("style", Counter()).get("scraped", 0)
     top_trigger = max((phrases[0][1] for phrases in report.triggers.values() if phrases), default=0.0)
     standards = markdown_table(
@@ -156,7 +157,7 @@ def render_data_card(report: AuditReport, corpus_paths: list[str], agreement: li
             ["articles", ">= 700", report.articles],
             ["sentences per article", "4 to 15", f"{report.article_sizes['min']} to {report.article_sizes['max']}"],
             ["theatres", ">= 20", theatres],
-            ["years covered", ">= 15", f"{len(years)} ({min(years, default=0)}-{max(years, default=0)})"],
+            ["years covered", ">= 15", f"{len(years)} ({year_span})"],
             ["positives per label", ">= 600", min(report.label_counts.values(), default=0)],
             ["sentences with two or more labels", ">= 350", report.multi_label],
             ["sentences with no label", ">= 35%", f"{report.none / n:.1%}"],
@@ -262,8 +263,19 @@ conflict context with no attack (towns taken without a fight, orders to crush a 
 ceremonies, accidental blasts) beside attacks told only in passing. It added Western Sahara, Togo, the
 2025 India-Pakistan and Thailand-Cambodia fighting, Israel and Iran, Chile, Honduras and Guatemala,
 Nicaragua, the Chad-Sudan border, Tajikistan and Kazakhstan. Three reviewers read every sentence of the
-round: 2 labels changed, and 22 sentences that echoed real statements or reporting were rewritten. The
-corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split leakage, trigger
+round: 2 labels changed, and 22 sentences that echoed real statements or reporting were rewritten.
+Rounds six and seven (the `sri_lanka_bangladesh_papua`, `horn_east_africa`, `great_lakes_car`,
+`north_west_africa`, `europe_caucasus`, `latin_america_e`, `middle_east_i`, `asia_f`,
+`mexico_central_america`, `colombia_venezuela_ecuador`, `sahel_lake_chad`, `sudan_ethiopia`, `levant_b`,
+`gulf_iran_yemen`, `south_asia_c` and `caucasus_mozambique` files: 224 articles, 2,787 sentences) put
+meaning over keywords in every article: each label's trigger words where the label does not apply (plans,
+orders, drills, vows, "denied bail", "claimed" as asserted, deaths from heat or illness, a strike that only
+follows another in time) beside the label without its usual words (attacks told through their effects,
+claims in a force's own voice, denials worded as "staged" or "nowhere near", casualties as burials,
+revenge framed as making someone pay), and two off-topic articles per writer full of the other senses of
+the words. A second annotator read every sentence of both rounds: 26 labels changed, and 86 sentences
+that followed real statements or ledes, used stock official formulas or shared one frame were
+rewritten. The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split leakage, trigger
 dominance).
 
 {agreement_section}## Known limitations and biases
@@ -273,6 +285,6 @@ dominance).
 - English only; non-native English is imitated, not collected.
 - Attack and casualty dominate; denial and retaliation are rarer, as in real news, so their scores
   have wider uncertainty on the small test split.
-- Events follow public reporting of 2008-2026 in the listed theatres; actors and places outside them
+- Events follow public reporting of {year_span} in the listed theatres; actors and places outside them
   are under-represented.
 """
