@@ -226,7 +226,7 @@ clear errors, which were applied after a check (in the first review, 79 of about
 changed, all of them missing labels: casualty for people shot with no toll, claim for a force's own
 account of its operation, attack for passing mentions).
 
-The corpus grew in four rounds. The first wrote the seven regional files (about 7,400 sentences). The
+The corpus grew in seven rounds. The first wrote the seven regional files (about 7,400 sentences). The
 second (the `_b`, `_c`, `_d` files and `mixed.jsonl`, 176 articles, about 1,800 sentences) aimed at what
 the first model got wrong: `claim` worded in many ways (own strikes announced by militaries and
 ministries, statements on Telegram or by news agencies, first-person quotes, attributions at the end of
@@ -275,8 +275,8 @@ claims in a force's own voice, denials worded as "staged" or "nowhere near", cas
 revenge framed as making someone pay), and two off-topic articles per writer full of the other senses of
 the words. A second annotator read every sentence of both rounds: 26 labels changed, and 86 sentences
 that followed real statements or ledes, used stock official formulas or shared one frame were
-rewritten. The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split leakage, trigger
-dominance).
+rewritten. The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split
+leakage, trigger dominance).
 
 {agreement_section}## Known limitations and biases
 - Written, not sampled: style and event mix follow the writers' idea of news, not a measured
