@@ -8,7 +8,6 @@ could explain.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, f1_score
 
-from .corpus import LABELS, corpus_files, first_problems
+from .corpus import LABELS, corpus_files, first_problems, jsonl_lines
 from .errors import UserError, located
 from .markdown import markdown_table
 
@@ -40,13 +39,9 @@ def read_annotation(path: Path, known_ids: set[str]) -> dict[str, frozenset[str]
     """Labels per sentence id; every problem of the file is reported at once, with its line."""
     labels: dict[str, frozenset[str]] = {}
     problems: list[str] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            problems.append(located(path, number, f"bad JSON ({err.msg} at column {err.colno})", 'write one {"id": ..., "labels": [...]} per line'))
+    for number, row, unreadable in jsonl_lines(path, 'write one {"id": ..., "labels": [...]} per line'):
+        if unreadable:
+            problems.append(unreadable)
             continue
         if not isinstance(row, dict) or not isinstance(row.get("labels"), list) or "id" not in row:
             problems.append(located(path, number, 'a line needs "id" and a "labels" list', 'write {"id": "waf-012-03", "labels": ["attack"]}'))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import UserError, located
@@ -30,6 +31,23 @@ def corpus_files(paths: list[str | Path]) -> list[Path]:
         else:
             raise UserError(located(path, None, "no such file or folder", "check data.corpus or the path you passed"))
     return files
+
+
+def jsonl_lines(path: Path, fix: str) -> Iterator[tuple[int, object, str | None]]:
+    """(line number, parsed value, None) per non-blank line, or (number, None, located problem) when
+    the line, or the whole file, cannot be read; `fix` tells the user how to write a line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        yield 0, None, located(path, None, f"not UTF-8 ({err.reason} at byte {err.start})", "re-save the file as UTF-8")
+        return
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, json.loads(line), None
+        except json.JSONDecodeError as err:
+            yield number, None, located(path, number, f"bad JSON ({err.msg} at column {err.colno})", fix)
 
 
 def _record_problems(record: object) -> list[str]:
@@ -61,20 +79,11 @@ def validate_corpus(paths: list[str | Path]) -> tuple[list[dict], list[str]]:
     first_seen_id: dict[str, str] = {}
     first_seen_text: dict[str, tuple[str, frozenset]] = {}
     for path in corpus_files(paths):
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except UnicodeDecodeError as err:
-            problems.append(located(path, None, f"not UTF-8 ({err.reason} at byte {err.start})", "re-save the file as UTF-8"))
-            continue
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
+        for number, record, unreadable in jsonl_lines(path, "write one JSON object per line"):
+            if unreadable:
+                problems.append(unreadable)
                 continue
             where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                problems.append(located(path, number, f"bad JSON ({err.msg} at column {err.colno})", "write one JSON object per line"))
-                continue
             own = _record_problems(record)
             problems.extend(located(path, number, p) for p in own)
             if own:
