@@ -279,15 +279,15 @@ rewritten. Rounds eight and nine (the `kenya_uganda_burundi`, `southeast_asia_b`
 `ukraine_georgia_kosovo`, `nigeria_benin_cameroon`, `afghanistan_pakistan_india`,
 `brazil_peru_chile_salvador`, `levant_libya_sinai`, `congo_car_mozambique`,
 `sahel_lakechad_algeria`, `yemen_saudi_iran`, `lebanon_caucasus_israel_iran`,
-`colombia_venezuela_mexico_b`, `srilanka_bangladesh_papua_b` and `somalia_southsudan_ethiopia_b` files: 182
-articles, 2,371 sentences)
-kept that focus and added the other shapes real news takes: live-blog entries, corrections and
-captions, background paragraphs that name earlier attacks, court and inquiry reports, monitors'
-figures, hedged and unverified accounts, and claims that only the speaker decides. Round nine's writers
-were told to prefer invented or little-known incidents, because round eight's reviews had found
-sentences that retold famous events in the shape of the real wire copy. A second annotator read every
-sentence of both rounds: 27 labels changed, and 181 sentences that followed real statements or
-ledes, used stock formulas or shared a frame with a sentence elsewhere in the corpus were rewritten.
+`colombia_venezuela_mexico_b`, `srilanka_bangladesh_papua_b` and `somalia_southsudan_ethiopia_b` files:
+182 articles, 2,371 sentences) kept that focus and added the other shapes real news takes: live-blog
+entries, corrections and captions, background paragraphs that name earlier attacks, court and inquiry
+reports, monitors' figures, hedged and unverified accounts, and claims that only the speaker decides.
+Round nine's writers were told to prefer invented or little-known incidents, because round eight's
+reviews had found sentences that retold famous events in the shape of the real wire copy. A second
+annotator read every sentence of both rounds: 27 labels changed, and 181 sentences that followed real
+statements or ledes, used stock formulas or shared a frame with a sentence elsewhere in the corpus were
+rewritten.
 A new row of the guidelines' borderline table (an unnamed source of the acting force reporting its
 strike is a `claim`) changed 8 older labels found by a search for such sources. Round ten (the
 `kenya_burundi_car`, `peru_ecuador_honduras`, `myanmar_thailand_bangladesh`, `algeria_sinai_libya`,
@@ -298,8 +298,8 @@ force's count of its own losses, denials inside reported speech, and fires, mine
 demolitions that look like attacks, with about half of each article kept as plain wire copy. A second
 annotator read every sentence and compared it with older files on the same theatres: 10 labels
 changed, and 68 sentences that shared a frame with older files or echoed real reporting were rewritten.
-The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split
-leakage, trigger dominance).
+The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split leakage,
+trigger dominance).
 
 {agreement_section}## Known limitations and biases
 - Written, not sampled: style and event mix follow the writers' idea of news, not a measured
