@@ -306,7 +306,7 @@ sentences and 95% of the others, so most of the model's errors are its own, not 
 adjudicator then saw each of the 273 disagreements with both label sets in random order: 72 labels
 changed where the guidelines settle the case (killings named without an act lose `attack`, a group that
 only calls an attack payback loses `claim`, a force whose denial admits its own fire gains `claim`), and
-the 107 cases the adjudicator found borderline kept their labels. Two rows of the guidelines were
+the 107 cases the adjudicator found borderline kept their labels. Two rules of the guidelines were
 sharpened from it (link titles that report an event are labelled; killing attackers during or right
 after their assault is beating it back), and 11 more sentences gained `retaliation` under the second.
 The corpus is audited with `eventclf data audit` (duplicates, conflicting labels, split leakage,
