@@ -17,6 +17,15 @@ def test_valid_corpus_reads_with_labels_in_codebook_order(tmp_path: Path):
     assert records[0]["labels"] == ["attack", "casualty"]
 
 
+def test_line_separators_inside_text_stay_in_the_record(tmp_path: Path):
+    path = tmp_path / "c.jsonl"
+    text = "Gunmen killed two.\u2028Read more\x85"
+    path.write_text(json.dumps({"id": "x", "text": text, "labels": [], "article_id": "a"}, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    records, problems = validate_corpus([path])
+    assert problems == []
+    assert records[0]["text"] == text
+
+
 def test_every_problem_is_found_with_file_and_line(tmp_path: Path):
     path = tmp_path / "bad.jsonl"
     lines = [

@@ -37,7 +37,9 @@ def jsonl_lines(path: Path, fix: str) -> Iterator[tuple[int, object, str | None]
     """(line number, parsed value, None) per non-blank line, or (number, None, located problem) when
     the line, or the whole file, cannot be read; `fix` tells the user how to write a line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # Only "\n" ends a JSON Lines record: scraped text keeps U+2028 and other characters that
+        # str.splitlines() would also split on.
+        lines = path.read_text(encoding="utf-8").split("\n")
     except UnicodeDecodeError as err:
         yield 0, None, located(path, None, f"not UTF-8 ({err.reason} at byte {err.start})", "re-save the file as UTF-8")
         return
