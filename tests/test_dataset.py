@@ -1,10 +1,13 @@
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from eventclf.config import DataConfig
 from eventclf.corpus import LABELS
 from eventclf.dataset import SPLITS, build_dataset, dataset_stats
 
-from .conftest import SENTENCES
+from .conftest import SENTENCES, write_corpus
 
 
 def _config(corpus_file: Path, seed: int = 13) -> DataConfig:
@@ -43,3 +46,26 @@ def test_stats_count_positives_and_unlabelled(corpus_file: Path):
     assert sum(s["sentences"] for s in stats.values()) == len(SENTENCES)
     assert sum(s["attack"] for s in stats.values()) == sum("attack" in labels for _, _, labels in SENTENCES)
     assert sum(s["none"] for s in stats.values()) == sum(not labels for _, _, labels in SENTENCES)
+
+
+def test_train_fraction_takes_nested_article_shares_of_train_only(tmp_path: Path):
+    sentences = [(f"n{a:02d}", f"Report {a} line {s}: the council met again on water rights.", []) for a in range(40) for s in range(2)]
+    corpus = write_corpus(tmp_path / "corpus.jsonl", sentences)
+
+    def build(fraction: float):
+        return build_dataset(DataConfig(corpus=[str(corpus)], validation_fraction=0.2, test_fraction=0.2, train_fraction=fraction))
+
+    full, half, quarter = build(1.0), build(0.5), build(0.25)
+    articles = {name: set(ds["train"]["article_id"]) for name, ds in (("full", full), ("half", half), ("quarter", quarter))}
+    assert len(articles["half"]) == round(len(articles["full"]) / 2)
+    assert len(articles["quarter"]) == round(len(articles["full"]) / 4)
+    assert articles["quarter"] < articles["half"] < articles["full"]
+    assert len(half["train"]) == 2 * len(articles["half"]), "whole articles are kept"
+    for split in ("validation", "test"):
+        assert half[split]["id"] == full[split]["id"] == quarter[split]["id"]
+
+
+def test_train_fraction_must_be_a_share():
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValidationError):
+            DataConfig(train_fraction=bad)

@@ -28,6 +28,14 @@ def _group_split(article_ids: np.ndarray, fraction: float, seed: int) -> tuple[n
     return next(splitter.split(article_ids, groups=article_ids))
 
 
+def _article_share(indices: np.ndarray, article_ids: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """The records of the first `fraction` of the articles in a seeded order, so smaller shares nest in larger ones."""
+    articles = sorted(set(article_ids[indices]))
+    order = np.random.default_rng(seed).permutation(len(articles))
+    kept = {articles[i] for i in order[: max(1, round(fraction * len(articles)))]}
+    return np.array([i for i in indices if article_ids[i] in kept], dtype=indices.dtype)
+
+
 def split_records(records: list[dict], data: DataConfig) -> dict[str, list[dict]]:
     """Deterministic article-grouped split: no article_id is in two splits."""
     article_ids = np.array([r["article_id"] for r in records])
@@ -36,7 +44,7 @@ def split_records(records: list[dict], data: DataConfig) -> dict[str, list[dict]
     rest, test = _group_split(article_ids, data.test_fraction, data.split_seed)
     # The validation share is of the whole corpus, so rescale it to what remains after the test split.
     train, validation = _group_split(article_ids[rest], data.validation_fraction / (1 - data.test_fraction), data.split_seed)
-    chosen = {"train": rest[train], "validation": rest[validation], "test": test}
+    chosen = {"train": _article_share(rest[train], article_ids, data.train_fraction, data.split_seed), "validation": rest[validation], "test": test}
     return {name: [records[i] for i in sorted(indices)] for name, indices in chosen.items()}
 
 
