@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -6,6 +7,7 @@ from pydantic import ValidationError
 from eventclf.config import DataConfig
 from eventclf.corpus import LABELS
 from eventclf.dataset import SPLITS, build_dataset, dataset_stats
+from eventclf.errors import UserError
 
 from .conftest import SENTENCES, write_corpus
 
@@ -69,3 +71,25 @@ def test_train_fraction_must_be_a_share():
     for bad in (0.0, 1.5):
         with pytest.raises(ValidationError):
             DataConfig(train_fraction=bad)
+
+
+THEATRES = ("Sahel", "Donbas", "Kivu", "Rakhine", "Sinaloa", "Gaza")
+
+
+def test_group_by_theatre_keeps_each_theatre_in_one_split(tmp_path: Path):
+    theatre_of = {f"t{a:02d}": THEATRES[a % len(THEATRES)] for a in range(24)}
+    corpus = tmp_path / "theatres.jsonl"
+    with corpus.open("w", encoding="utf-8") as handle:
+        for article, theatre in theatre_of.items():
+            for s in range(2):
+                record = {"id": f"{article}-{s}", "text": f"Dispatch {article}, paragraph {s}: aid convoys waited at the crossing.", "labels": [], "article_id": article, "theatre": theatre}
+                handle.write(json.dumps(record) + "\n")
+    dataset = build_dataset(DataConfig(corpus=[str(corpus)], validation_fraction=0.2, test_fraction=0.2, group_by="theatre"))
+    theatres = [{theatre_of[a] for a in dataset[name]["article_id"]} for name in SPLITS]
+    assert all(theatres)
+    assert not (theatres[0] & theatres[1]) and not (theatres[0] & theatres[2]) and not (theatres[1] & theatres[2])
+
+
+def test_group_by_a_field_some_records_lack_is_a_user_error(corpus_file: Path):
+    with pytest.raises(UserError, match='no "theatre"'):
+        build_dataset(DataConfig(corpus=[str(corpus_file)], group_by="theatre"))

@@ -1,4 +1,4 @@
-"""Stage 2: corpus records -> a `datasets.DatasetDict` with train/validation/test grouped by article."""
+"""Stage 2: corpus records -> a `datasets.DatasetDict` with train/validation/test grouped by article (or theatre)."""
 
 from __future__ import annotations
 
@@ -23,28 +23,35 @@ FEATURES = Features(
 )
 
 
-def _group_split(article_ids: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _group_split(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
-    return next(splitter.split(article_ids, groups=article_ids))
+    return next(splitter.split(groups, groups=groups))
 
 
-def _article_share(indices: np.ndarray, article_ids: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """The records of the first `fraction` of the articles in a seeded order, so smaller shares nest in larger ones."""
-    articles = sorted(set(article_ids[indices]))
-    order = np.random.default_rng(seed).permutation(len(articles))
-    kept = {articles[i] for i in order[: max(1, round(fraction * len(articles)))]}
-    return np.array([i for i in indices if article_ids[i] in kept], dtype=indices.dtype)
+def _group_share(indices: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """The records of the first `fraction` of the groups in a seeded order, so smaller shares nest in larger ones."""
+    names = sorted(set(groups[indices]))
+    order = np.random.default_rng(seed).permutation(len(names))
+    kept = {names[i] for i in order[: max(1, round(fraction * len(names)))]}
+    return np.array([i for i in indices if groups[i] in kept], dtype=indices.dtype)
+
+
+def _groups(records: list[dict], field: str) -> np.ndarray:
+    missing = [r["id"] for r in records if not isinstance(r.get(field), str) or not r[field].strip()]
+    if missing:
+        raise UserError(f'data.group_by is "{field}" but {len(missing)} records have no "{field}" (first: {missing[0]}); add the field or group by article_id')
+    return np.array([r[field] for r in records])
 
 
 def split_records(records: list[dict], data: DataConfig) -> dict[str, list[dict]]:
-    """Deterministic article-grouped split: no article_id is in two splits."""
-    article_ids = np.array([r["article_id"] for r in records])
-    if len(set(article_ids)) < 3:
-        raise UserError("the corpus has fewer than 3 articles; train, validation and test each need one")
-    rest, test = _group_split(article_ids, data.test_fraction, data.split_seed)
+    """Deterministic grouped split: no value of `data.group_by` (by default an article) is in two splits."""
+    groups = _groups(records, data.group_by)
+    if len(set(groups)) < 3:
+        raise UserError(f"the corpus has fewer than 3 values of {data.group_by}; train, validation and test each need one")
+    rest, test = _group_split(groups, data.test_fraction, data.split_seed)
     # The validation share is of the whole corpus, so rescale it to what remains after the test split.
-    train, validation = _group_split(article_ids[rest], data.validation_fraction / (1 - data.test_fraction), data.split_seed)
-    chosen = {"train": _article_share(rest[train], article_ids, data.train_fraction, data.split_seed), "validation": rest[validation], "test": test}
+    train, validation = _group_split(groups[rest], data.validation_fraction / (1 - data.test_fraction), data.split_seed)
+    chosen = {"train": _group_share(rest[train], groups, data.train_fraction, data.split_seed), "validation": rest[validation], "test": test}
     return {name: [records[i] for i in sorted(indices)] for name, indices in chosen.items()}
 
 
