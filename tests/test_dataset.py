@@ -93,3 +93,11 @@ def test_group_by_theatre_keeps_each_theatre_in_one_split(tmp_path: Path):
 def test_group_by_a_field_some_records_lack_is_a_user_error(corpus_file: Path):
     with pytest.raises(UserError, match='no "theatre"'):
         build_dataset(DataConfig(corpus=[str(corpus_file)], group_by="theatre"))
+
+
+def test_group_by_theatre_refuses_an_article_with_two_theatres(tmp_path: Path):
+    rows = [{"id": f"m-{s}", "text": f"Line {s} of a report on two fronts.", "labels": [], "article_id": "m", "theatre": theatre} for s, theatre in enumerate(("Sahel", "Kivu"))]
+    corpus = tmp_path / "mixed.jsonl"
+    corpus.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    with pytest.raises(UserError, match="article m has more than one"):
+        build_dataset(DataConfig(corpus=[str(corpus)], group_by="theatre"))

@@ -27,9 +27,9 @@ class _Section(BaseModel):
 
 class DataConfig(_Section):
     corpus: list[str] = Field(["data/corpus"], description="JSONL files or folders of them, relative to the working directory.")
-    validation_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of articles held out for early stopping and thresholds.")
-    test_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of articles held out for the final report.")
-    split_seed: int = Field(13, description="Seed of the article-grouped split; the same seed gives the same splits.")
+    validation_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of articles (or theatres, see group_by) held out for early stopping and thresholds.")
+    test_fraction: float = Field(0.15, gt=0, lt=0.5, description="Share of articles (or theatres, see group_by) held out for the final report.")
+    split_seed: int = Field(13, description="Seed of the grouped split; the same seed gives the same splits.")
     group_by: Literal["article_id", "theatre"] = Field("article_id", description="Record field whose values never straddle two splits: 'theatre' tests on conflicts absent from training.")
     train_fraction: float = Field(1.0, gt=0, le=1, description="Share of the train split's articles (or theatres, see group_by) to train on, drawn with split_seed; a smaller share is a subset of a larger one, and validation and test stay the same (learning curves).")
 

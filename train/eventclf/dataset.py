@@ -37,9 +37,14 @@ def _group_share(indices: np.ndarray, groups: np.ndarray, fraction: float, seed:
 
 
 def _groups(records: list[dict], field: str) -> np.ndarray:
+    """Each record's group; an article must sit in one group, or its sentences would straddle splits."""
     missing = [r["id"] for r in records if not isinstance(r.get(field), str) or not r[field].strip()]
     if missing:
         raise UserError(f'data.group_by is "{field}" but {len(missing)} records have no "{field}" (first: {missing[0]}); add the field or group by article_id')
+    group_of: dict[str, str] = {}
+    for r in records:
+        if group_of.setdefault(r["article_id"], r[field]) != r[field]:
+            raise UserError(f'article {r["article_id"]} has more than one "{field}" ({group_of[r["article_id"]]!r}, then {r[field]!r} at {r["id"]}); give all its sentences the same one')
     return np.array([r[field] for r in records])
 
 
