@@ -38,11 +38,13 @@ SENTENCES = [
 ]
 
 
-def write_corpus(path: Path, sentences=SENTENCES) -> Path:
+def write_corpus(path: Path, sentences=SENTENCES, extra_fields: list[dict] | None = None) -> Path:
+    """One record per (article, text, labels); `extra_fields[i]` adds optional fields such as "theatre" to record i."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
         for number, (article, text, labels) in enumerate(sentences):
-            handle.write(json.dumps({"id": f"{article}-{number:02d}", "text": text, "labels": labels, "article_id": article}) + "\n")
+            extra = extra_fields[number] if extra_fields else {}
+            handle.write(json.dumps({"id": f"{article}-{number:02d}", "text": text, "labels": labels, "article_id": article, **extra}) + "\n")
     return path
 
 

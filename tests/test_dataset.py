@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import pytest
@@ -78,12 +77,8 @@ THEATRES = ("Sahel", "Donbas", "Kivu", "Rakhine", "Sinaloa", "Gaza")
 
 def test_group_by_theatre_keeps_each_theatre_in_one_split(tmp_path: Path):
     theatre_of = {f"t{a:02d}": THEATRES[a % len(THEATRES)] for a in range(24)}
-    corpus = tmp_path / "theatres.jsonl"
-    with corpus.open("w", encoding="utf-8") as handle:
-        for article, theatre in theatre_of.items():
-            for s in range(2):
-                record = {"id": f"{article}-{s}", "text": f"Dispatch {article}, paragraph {s}: aid convoys waited at the crossing.", "labels": [], "article_id": article, "theatre": theatre}
-                handle.write(json.dumps(record) + "\n")
+    sentences = [(article, f"Dispatch {article}, paragraph {s}: aid convoys waited at the crossing.", []) for article in theatre_of for s in range(2)]
+    corpus = write_corpus(tmp_path / "theatres.jsonl", sentences, [{"theatre": theatre_of[article]} for article, _, _ in sentences])
     dataset = build_dataset(DataConfig(corpus=[str(corpus)], validation_fraction=0.2, test_fraction=0.2, group_by="theatre"))
     theatres = [{theatre_of[a] for a in dataset[name]["article_id"]} for name in SPLITS]
     assert all(theatres)
@@ -96,8 +91,7 @@ def test_group_by_a_field_some_records_lack_is_a_user_error(corpus_file: Path):
 
 
 def test_group_by_theatre_refuses_an_article_with_two_theatres(tmp_path: Path):
-    rows = [{"id": f"m-{s}", "text": f"Line {s} of a report on two fronts.", "labels": [], "article_id": "m", "theatre": theatre} for s, theatre in enumerate(("Sahel", "Kivu"))]
-    corpus = tmp_path / "mixed.jsonl"
-    corpus.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    sentences = [("m", f"Line {s} of a report on two fronts.", []) for s in range(2)]
+    corpus = write_corpus(tmp_path / "mixed.jsonl", sentences, [{"theatre": "Sahel"}, {"theatre": "Kivu"}])
     with pytest.raises(UserError, match="article m has more than one"):
         build_dataset(DataConfig(corpus=[str(corpus)], group_by="theatre"))
