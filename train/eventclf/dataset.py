@@ -30,10 +30,9 @@ def _group_split(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.nda
 
 def _group_share(indices: np.ndarray, groups: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     """The records of the first `fraction` of the groups in a seeded order, so smaller shares nest in larger ones."""
-    names = sorted(set(groups[indices]))
-    order = np.random.default_rng(seed).permutation(len(names))
-    kept = {names[i] for i in order[: max(1, round(fraction * len(names)))]}
-    return np.array([i for i in indices if groups[i] in kept], dtype=indices.dtype)
+    names = np.unique(groups[indices])
+    kept = np.random.default_rng(seed).permutation(names)[: max(1, round(fraction * len(names)))]
+    return indices[np.isin(groups[indices], kept)]
 
 
 def _groups(records: list[dict], field: str) -> np.ndarray:
